@@ -1,0 +1,38 @@
+/** What the web chat's socket server gets injected: it never touches storage or queues itself. */
+import type { ChatMessage } from './frames.ts';
+
+/** A person signed in to the web chat. */
+export interface WebchatUser {
+  readonly userId: string;
+  readonly tenantId: string;
+  readonly displayName: string;
+}
+
+/** The services the socket server calls. */
+export interface WebchatPorts {
+  /** Verifies and consumes a one-time ticket; throws `unauthenticated`. */
+  authenticateTicket(ticket: string): Promise<WebchatUser>;
+  /** The person's conversation with the agent (created on first use); they are its participant. */
+  openConversation(user: WebchatUser): Promise<{ conversationId: string }>;
+  /** Hands a message to ingest; throws SwitchboardError (message_too_long, pii_blocked, …). */
+  submit(
+    user: WebchatUser,
+    input: { clientMessageId: string; text: string },
+  ): Promise<{ messageId: string; conversationId: string; duplicate: boolean; storedText: string; piiTypes: readonly string[] }>;
+  /** A page of the conversation's history, oldest first. */
+  history(
+    user: WebchatUser,
+    conversationId: string,
+    page: { before?: string; limit: number },
+  ): Promise<{ messages: ChatMessage[]; hasMore: boolean }>;
+  /** One message as a participant may see it; undefined when missing or not theirs. */
+  loadMessage(user: WebchatUser, conversationId: string, messageId: string): Promise<ChatMessage | undefined>;
+  /** Receives bus events (ids only) from every process. Returns a stop function. */
+  subscribe(
+    handler: (
+      event:
+        | { kind: 'message'; conversationId: string; messageId: string }
+        | { kind: 'typing'; conversationId: string; state: 'start' | 'stop' },
+    ) => void,
+  ): Promise<() => Promise<void>>;
+}

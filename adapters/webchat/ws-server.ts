@@ -1,0 +1,227 @@
+/**
+ * The web chat's WebSocket server: one-time ticket on upgrade, same-origin check, zod-validated
+ * frames with a size cap, heartbeats, and delivery of replies published by any process.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import type { Logger } from '../../src/core/logger.ts';
+import { isSwitchboardError } from '../../src/core/errors.ts';
+import { parseJsonBounded } from '../../src/core/json.ts';
+import { ClientFrameSchema, HISTORY_PAGE_MAX, type ServerFrame } from './frames.ts';
+import type { WebchatPorts, WebchatUser } from './ports.ts';
+
+/** Socket server settings. */
+export interface WebchatServerOptions {
+  readonly path: string;
+  readonly maxFrameBytes: number;
+  readonly heartbeatMs: number;
+  readonly jsonMaxDepth: number;
+  /** Origins allowed to open a socket; empty means "same host as the request". */
+  readonly allowedOrigins: readonly string[];
+  readonly onConnectionCountChange?: (count: number) => void;
+}
+
+/** Close code for an invalid or expired session (the page returns to sign-in). */
+export const CLOSE_UNAUTHENTICATED = 4001;
+
+interface Connection {
+  readonly socket: WebSocket;
+  readonly user: WebchatUser;
+  readonly conversationId: string;
+  alive: boolean;
+}
+
+/** A running socket server. */
+export interface WebchatServer {
+  /** How many sockets this process holds. */
+  connectionCount(): number;
+  /** Closes every socket with 1001 and stops listening for upgrades. */
+  close(): Promise<void>;
+}
+
+function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
+  socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.destroy();
+}
+
+function originAllowed(request: IncomingMessage, allowed: readonly string[]): boolean {
+  const origin = request.headers.origin;
+  // Non-browser clients send no Origin; cross-site browsers always do, which is what this stops.
+  if (origin === undefined) return true;
+  if (allowed.length > 0) return allowed.includes(origin);
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/** Attaches the web chat's socket server to an HTTP server. */
+export async function attachWebchatServer(
+  http: Server,
+  ports: WebchatPorts,
+  options: WebchatServerOptions,
+  log: Logger,
+): Promise<WebchatServer> {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes });
+  const connections = new Set<Connection>();
+  const byConversation = new Map<string, Set<Connection>>();
+
+  const send = (connection: Connection, frame: ServerFrame): void => {
+    if (connection.socket.readyState === connection.socket.OPEN) connection.socket.send(JSON.stringify(frame));
+  };
+  const countChanged = (): void => options.onConnectionCountChange?.(connections.size);
+
+  const unsubscribe = await ports.subscribe((event) => {
+    const listeners = byConversation.get(event.conversationId);
+    if (!listeners || listeners.size === 0) return;
+    if (event.kind === 'typing') {
+      for (const c of listeners) send(c, { type: 'typing', conversationId: event.conversationId, state: event.state });
+      return;
+    }
+    for (const connection of listeners) {
+      ports
+        .loadMessage(connection.user, event.conversationId, event.messageId)
+        .then((message) => {
+          if (message) send(connection, { type: 'message', message });
+        })
+        .catch((err: unknown) => log.warn({ err, messageId: event.messageId }, 'could not load message for socket'));
+    }
+  });
+
+  const handleFrame = async (connection: Connection, data: RawData, isBinary: boolean): Promise<void> => {
+    if (isBinary) {
+      send(connection, { type: 'error', code: 'validation_failed', message: 'Binary frames are not supported' });
+      return;
+    }
+    let frame;
+    try {
+      const raw = parseJsonBounded(data.toString('utf8'), options.jsonMaxDepth);
+      const parsed = ClientFrameSchema.safeParse(raw);
+      if (!parsed.success) {
+        send(connection, { type: 'error', code: 'validation_failed', message: 'Malformed frame' });
+        return;
+      }
+      frame = parsed.data;
+    } catch (err) {
+      const code = isSwitchboardError(err) ? err.code : 'validation_failed';
+      send(connection, { type: 'error', code, message: 'Malformed frame' });
+      return;
+    }
+    try {
+      if (frame.type === 'send') {
+        const receipt = await ports.submit(connection.user, { clientMessageId: frame.id, text: frame.text });
+        send(connection, {
+          type: 'ack',
+          id: frame.id,
+          messageId: receipt.messageId,
+          duplicate: receipt.duplicate,
+          stored: { text: receipt.storedText, piiTypes: [...receipt.piiTypes] },
+        });
+      } else {
+        const page = await ports.history(connection.user, connection.conversationId, {
+          ...(frame.before === undefined ? {} : { before: frame.before }),
+          limit: frame.limit ?? 50,
+        });
+        send(connection, { type: 'history', conversationId: connection.conversationId, ...page });
+      }
+    } catch (err) {
+      if (isSwitchboardError(err)) {
+        send(connection, {
+          type: 'error',
+          code: err.code,
+          message: err.message,
+          ...(frame.type === 'send' ? { id: frame.id } : {}),
+          ...(err.details.retryAfterMs === undefined ? {} : { retryAfterMs: err.details.retryAfterMs }),
+        });
+      } else {
+        log.error({ err }, 'web chat frame failed');
+        send(connection, { type: 'error', code: 'internal', message: 'Something went wrong', ...(frame.type === 'send' ? { id: frame.id } : {}) });
+      }
+    }
+  };
+
+  const onConnection = async (socket: WebSocket, user: WebchatUser): Promise<void> => {
+    let conversationId: string;
+    try {
+      ({ conversationId } = await ports.openConversation(user));
+    } catch (err) {
+      log.error({ err }, 'could not open conversation');
+      socket.close(1011, 'Unavailable');
+      return;
+    }
+    const connection: Connection = { socket, user, conversationId, alive: true };
+    connections.add(connection);
+    let listeners = byConversation.get(conversationId);
+    if (!listeners) byConversation.set(conversationId, (listeners = new Set()));
+    listeners.add(connection);
+    countChanged();
+    socket.on('pong', () => {
+      connection.alive = true;
+    });
+    socket.on('message', (data, isBinary) => {
+      void handleFrame(connection, data, isBinary);
+    });
+    socket.on('error', (err) => log.debug({ err }, 'socket error'));
+    socket.on('close', () => {
+      connections.delete(connection);
+      listeners.delete(connection);
+      if (listeners.size === 0) byConversation.delete(conversationId);
+      countChanged();
+    });
+    send(connection, { type: 'ready', userId: user.userId, conversationId });
+    try {
+      const page = await ports.history(user, conversationId, { limit: HISTORY_PAGE_MAX });
+      send(connection, { type: 'history', conversationId, ...page });
+    } catch (err) {
+      log.warn({ err }, 'could not load history');
+    }
+  };
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname !== options.path) return; // another upgrade handler may own this path
+    if (!originAllowed(request, options.allowedOrigins)) {
+      rejectUpgrade(socket, 403, 'Forbidden');
+      return;
+    }
+    const ticket = url.searchParams.get('ticket');
+    if (!ticket || ticket.length > 4096) {
+      rejectUpgrade(socket, 401, 'Unauthorized');
+      return;
+    }
+    ports.authenticateTicket(ticket).then(
+      (user) => {
+        wss.handleUpgrade(request, socket, head, (ws) => {
+          void onConnection(ws, user);
+        });
+      },
+      () => rejectUpgrade(socket, 401, 'Unauthorized'),
+    );
+  };
+  http.on('upgrade', onUpgrade);
+
+  const heartbeat = setInterval(() => {
+    for (const connection of connections) {
+      if (!connection.alive) {
+        connection.socket.terminate();
+        continue;
+      }
+      connection.alive = false;
+      connection.socket.ping();
+    }
+  }, options.heartbeatMs);
+  heartbeat.unref();
+
+  return {
+    connectionCount: () => connections.size,
+    close: async () => {
+      clearInterval(heartbeat);
+      http.off('upgrade', onUpgrade);
+      for (const connection of connections) connection.socket.close(1001, 'Server shutting down');
+      await unsubscribe();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

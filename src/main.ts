@@ -1,0 +1,309 @@
+/**
+ * The composition root: config → services → HTTP + adapters + workers. Nothing else wires
+ * modules together; everything below receives its collaborators as arguments.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Worker } from 'bullmq';
+import type { Config } from '../config/load.ts';
+import { createLogger, type Logger } from './core/logger.ts';
+import { systemClock, randomIds, type Clock, type IdSource } from './core/clock.ts';
+import { createMetrics, type Metrics } from './core/metrics.ts';
+import type { LlmProvider, OutboundAdapter } from './core/ports.ts';
+import type { Platform } from './core/envelope.ts';
+import { createDb, type Db } from './store/db.ts';
+import { migrate } from './store/migrate.ts';
+import { createRedis } from './queue/connection.ts';
+import { createProducers, type Producers } from './queue/producers.ts';
+import { createBus } from './queue/bus.ts';
+import { createVault, parseVaultKeys, type Vault } from './crypto/vault.ts';
+import { resolveSecrets } from './crypto/dev-secrets.ts';
+import { createTokenService, type TokenService } from './auth/tokens.ts';
+import { createIngest, type Ingest } from './pipeline/ingest.ts';
+import { createLlmProvider } from './llm/index.ts';
+import { createToolRegistry, currentTimeTool } from './agent/tools.ts';
+import { createHttpApp } from './http/app.ts';
+import { createHealthRoutes } from './http/routes/health.ts';
+import { createAuthRoutes } from './http/routes/auth.ts';
+import { createMessageRoutes } from './http/routes/messages.ts';
+import { createWebchatService, type WebchatService } from './http/webchat-service.ts';
+import { bootstrapDevelopmentOwner, ensureDefaultTenant } from './bootstrap.ts';
+import { createWebchatOutbound } from '../adapters/webchat/outbound.ts';
+import { attachWebchatServer, type WebchatServer } from '../adapters/webchat/ws-server.ts';
+import { createAgentWorker } from '../workers/agent/worker.ts';
+import { createOutboundWorker } from '../workers/outbound/worker.ts';
+import { startSweeper } from '../workers/maintenance/sweeper.ts';
+
+/** Which parts a process runs. */
+export type Role = 'api' | 'worker' | 'all';
+
+/** How to build a Switchboard process. */
+export interface SwitchboardOptions {
+  readonly config: Config;
+  readonly role: Role;
+  readonly log?: Logger;
+  readonly clock?: Clock;
+  readonly ids?: IdSource;
+  /** Replaces the configured LLM provider (the demo records calls; tests use stand-ins). */
+  readonly llm?: LlmProvider;
+  /** Run migrations on start (default true; the advisory lock makes concurrent starts safe). */
+  readonly migrate?: boolean;
+  /** Told once when a development owner account is created, with its one-time password. */
+  readonly onDevOwnerCreated?: (email: string, password: string) => void;
+  /** Disables prom-client's process metrics (several instances in one test process). */
+  readonly defaultMetrics?: boolean;
+}
+
+/** The services a running process holds, for the CLI, tests and the demo. */
+export interface SwitchboardServices {
+  readonly db: Db;
+  readonly vault: Vault;
+  readonly tokens: TokenService;
+  readonly ingest: Ingest;
+  readonly producers: Producers;
+  readonly metrics: Metrics;
+  readonly webchat: WebchatService;
+  readonly llm: LlmProvider;
+  readonly log: Logger;
+}
+
+/** A built process. */
+export interface Switchboard {
+  readonly services: SwitchboardServices;
+  /** Migrates, bootstraps, listens and starts workers per role. */
+  start(): Promise<{ port: number; url: string; tenantId: string }>;
+  /** Graceful shutdown: HTTP, sockets, workers (with a deadline), pools. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Builds a process; nothing is started until `start()`. */
+export async function createSwitchboard(options: SwitchboardOptions): Promise<Switchboard> {
+  const { config, role } = options;
+  const log = options.log ?? createLogger({ level: config.LOG_LEVEL });
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? randomIds;
+  const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? true });
+
+  const secrets = resolveSecrets(config, (message) => log.warn(message));
+  const vault = createVault(parseVaultKeys(secrets.vaultKeys));
+  const tokens = await createTokenService({
+    privateKeyPem: secrets.jwtPrivateKeyPem,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    clock,
+    accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    ticketTtlSeconds: config.WS_TICKET_TTL_SECONDS,
+  });
+
+  const db = createDb({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_MAX }, (err) =>
+    log.error({ err }, 'idle database client error'),
+  );
+  const producerRedis = createRedis(config.REDIS_URL, 'producer', 'producer');
+  producerRedis.on('error', (err) => log.debug({ err }, 'redis producer connection error'));
+  const producers = createProducers(producerRedis, config.QUEUE_PREFIX, {
+    attempts: config.JOB_ATTEMPTS,
+    backoffMs: config.JOB_BACKOFF_MS,
+  });
+  const subscribers = new Set<ReturnType<typeof createRedis>>();
+  const bus = createBus(
+    producerRedis,
+    () => {
+      const subscriber = createRedis(config.REDIS_URL, 'subscriber', 'webchat-bus');
+      subscriber.on('error', (err) => log.debug({ err }, 'redis subscriber error'));
+      subscribers.add(subscriber);
+      return subscriber;
+    },
+    config.QUEUE_PREFIX,
+    'webchat',
+    (reason) => log.warn({ reason }, 'dropped malformed bus message'),
+  );
+
+  const ingest = createIngest({
+    db,
+    sealer: vault,
+    enqueueAgent: producers.enqueueAgent,
+    clock,
+    ids,
+    metrics,
+    log,
+    maxChars: config.MESSAGE_MAX_CHARS,
+  });
+  const webchat = createWebchatService({ db, sealer: vault, tokens, ingest, bus, clock });
+  const llm = options.llm ?? createLlmProvider(config, { clock });
+  const adapters = new Map<Platform, OutboundAdapter>([['webchat', createWebchatOutbound(bus)]]);
+  const services: SwitchboardServices = { db, vault, tokens, ingest, producers, metrics, webchat, llm, log };
+
+  let server: Server | undefined;
+  let socketServer: WebchatServer | undefined;
+  let sweeper: { stop(): Promise<void> } | undefined;
+  const workers: Worker[] = [];
+  let workerRedis: ReturnType<typeof createRedis> | undefined;
+  let shuttingDown = false;
+  let stopping: Promise<void> | undefined;
+
+  const pingRedis = () => producerRedis.ping();
+  const refreshQueueGauges = async (): Promise<void> => {
+    for (const queue of producers.queues()) {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
+      for (const [state, count] of Object.entries(counts)) metrics.queueJobs.set({ queue: queue.name, state }, count);
+    }
+  };
+
+  async function start(): Promise<{ port: number; url: string; tenantId: string }> {
+    if (options.migrate ?? true) {
+      const applied = await migrate(config.DATABASE_URL);
+      if (applied.length > 0) log.info({ applied: applied.map((m) => m.version) }, 'database migrated');
+    }
+    const tenantId = await ensureDefaultTenant(db, config.PII_DEFAULT_ACTION);
+    if (config.SWITCHBOARD_ENV === 'development' && config.DEV_BOOTSTRAP_OWNER && role !== 'worker') {
+      const created = await bootstrapDevelopmentOwner(db, tenantId);
+      if (created) options.onDevOwnerCreated?.(created.email, created.password);
+    }
+
+    const healthRoutes = createHealthRoutes({
+      db,
+      pingRedis,
+      metrics,
+      beforeScrape: refreshQueueGauges,
+      isShuttingDown: () => shuttingDown,
+    });
+    const apiRoutes =
+      role === 'worker'
+        ? []
+        : [
+            await createAuthRoutes({ db, tokens, clock, accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS }),
+            createMessageRoutes({ db, tokens, webchat }),
+          ];
+    const app = createHttpApp({
+      log,
+      bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
+      jsonMaxDepth: config.HTTP_JSON_MAX_DEPTH,
+      rootRoutes: [healthRoutes],
+      apiRoutes,
+    });
+    server = createServer(app);
+    server.headersTimeout = 20_000;
+    server.requestTimeout = 30_000;
+    if (role !== 'worker') {
+      socketServer = await attachWebchatServer(
+        server,
+        webchat,
+        {
+          path: '/ws',
+          maxFrameBytes: config.WS_MAX_FRAME_BYTES,
+          heartbeatMs: config.WS_HEARTBEAT_MS,
+          jsonMaxDepth: config.HTTP_JSON_MAX_DEPTH,
+          allowedOrigins: config.PUBLIC_URL === undefined ? [] : [new URL(config.PUBLIC_URL).origin],
+          onConnectionCountChange: (count) => metrics.wsConnections.set(count),
+        },
+        log,
+      );
+    }
+    const listening = server;
+    await new Promise<void>((resolve, reject) => {
+      listening.once('error', reject);
+      listening.listen(config.HTTP_PORT, config.HTTP_HOST, () => resolve());
+    });
+    const port = (listening.address() as AddressInfo).port;
+
+    if (role !== 'api') {
+      workerRedis = createRedis(config.REDIS_URL, 'worker', 'worker');
+      workerRedis.on('error', (err) => log.debug({ err }, 'redis worker connection error'));
+      const workerOptions = {
+        connection: workerRedis,
+        prefix: config.QUEUE_PREFIX,
+        concurrency: config.WORKER_CONCURRENCY,
+        lockDurationMs: config.WORKER_LOCK_DURATION_MS,
+      };
+      workers.push(
+        createAgentWorker(
+          {
+            db,
+            sealer: vault,
+            provider: llm,
+            tools: createToolRegistry([currentTimeTool(clock)]),
+            ids,
+            clock,
+            metrics,
+            log,
+            adapters,
+            enqueueOutbound: producers.enqueueOutbound,
+            settings: {
+              systemPrompt: config.AGENT_SYSTEM_PROMPT,
+              contextMessages: config.AGENT_CONTEXT_MESSAGES,
+              maxSteps: config.AGENT_MAX_STEPS,
+              maxOutputTokens: config.LLM_MAX_OUTPUT_TOKENS,
+            },
+          },
+          workerOptions,
+        ),
+      );
+      for (const platform of adapters.keys()) {
+        workers.push(
+          createOutboundWorker(
+            platform,
+            { db, sealer: vault, adapters, metrics, log, leaseMs: config.OUTBOX_SENDING_LEASE_MS },
+            workerOptions,
+          ),
+        );
+      }
+      sweeper = startSweeper(
+        {
+          db,
+          enqueueAgent: producers.enqueueAgent,
+          enqueueOutbound: producers.enqueueOutbound,
+          metrics,
+          log,
+          staleAfterMs: config.SWEEPER_STALE_AFTER_MS,
+          outboxLeaseMs: config.OUTBOX_SENDING_LEASE_MS,
+        },
+        config.SWEEPER_INTERVAL_MS,
+      );
+    }
+    const host = config.HTTP_HOST === '0.0.0.0' || config.HTTP_HOST === '::' ? 'localhost' : config.HTTP_HOST;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    log.info({ role, url, llm: `${llm.name}:${llm.model}` }, 'switchboard started');
+    return { port, url, tenantId };
+  }
+
+  async function closeWorkers(deadlineMs: number): Promise<void> {
+    const graceful = Promise.all(workers.map((w) => w.close()));
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => {
+      timer = setTimeout(() => resolve('expired'), deadlineMs);
+    });
+    const outcome = await Promise.race([graceful.then(() => 'done' as const), expired]);
+    clearTimeout(timer);
+    if (outcome === 'expired') {
+      // Unfinished jobs stay locked until their lock lapses, then another worker picks them up.
+      log.warn({ deadlineMs }, 'workers did not finish in time; forcing close');
+      await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
+    }
+  }
+
+  function stop(): Promise<void> {
+    stopping ??= (async () => {
+      shuttingDown = true;
+      const closingHttp = server
+        ? new Promise<void>((resolve) => {
+            server?.close(() => resolve());
+            server?.closeIdleConnections();
+          })
+        : Promise.resolve();
+      await socketServer?.close();
+      await sweeper?.stop();
+      await closeWorkers(config.SHUTDOWN_DEADLINE_MS);
+      server?.closeAllConnections();
+      await closingHttp;
+      await producers.close().catch(() => undefined);
+      for (const subscriber of subscribers) subscriber.disconnect();
+      workerRedis?.disconnect();
+      producerRedis.disconnect();
+      await db.end().catch(() => undefined);
+      log.info('switchboard stopped');
+    })();
+    return stopping;
+  }
+
+  return { services, start, stop };
+}

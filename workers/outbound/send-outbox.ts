@@ -1,0 +1,88 @@
+/**
+ * Sends one outbox row through its platform's adapter. The row's state machine makes this
+ * idempotent: only a pending/failed row (or a `sending` row whose lease ran out) is sent.
+ */
+import type { Logger } from '../../src/core/logger.ts';
+import type { Metrics } from '../../src/core/metrics.ts';
+import type { OutboundAdapter } from '../../src/core/ports.ts';
+import type { Platform } from '../../src/core/envelope.ts';
+import { SwitchboardError, toSwitchboardError } from '../../src/core/errors.ts';
+import type { Db } from '../../src/store/db.ts';
+import { claimOutbox, markOutboxFailed, markOutboxSent } from '../../src/store/outbox.ts';
+import { getMessage } from '../../src/store/messages.ts';
+import { getConversation } from '../../src/store/conversations.ts';
+import { appendAudit } from '../../src/store/audit.ts';
+import { readableText, type TextSealer } from '../../src/pipeline/protect-text.ts';
+
+/** What sending needs. */
+export interface SendDeps {
+  readonly db: Db;
+  readonly sealer: TextSealer;
+  readonly adapters: ReadonlyMap<Platform, OutboundAdapter>;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly leaseMs: number;
+}
+
+/** How an attempt ended. */
+export type SendOutcome = 'sent' | 'skipped' | 'dead';
+
+/**
+ * One attempt. A retryable failure marks the row `failed` and rethrows (the job retries, or the
+ * caller delays it by `retryAfterMs`); a final or permanent failure marks it `dead`.
+ */
+export async function sendOutbox(deps: SendDeps, outboxId: string, finalAttempt: boolean, signal: AbortSignal): Promise<SendOutcome> {
+  const row = await claimOutbox(deps.db, outboxId, deps.leaseMs);
+  if (!row) return 'skipped';
+  const started = performance.now();
+  try {
+    const [message, conversation] = await Promise.all([
+      getMessage(deps.db, row.messageId),
+      getConversation(deps.db, row.conversationId),
+    ]);
+    if (!message || !conversation) {
+      throw new SwitchboardError('not_found', 'Outbox row points at a missing message', { retryable: false });
+    }
+    const adapter = deps.adapters.get(row.platform);
+    if (!adapter) {
+      throw new SwitchboardError('adapter_unavailable', 'No adapter for platform', { context: { platform: row.platform } });
+    }
+    // The person gets the reply as written; redaction protects storage and the model, not the recipient.
+    const text = readableText(deps.sealer, message, 'original');
+    const result = await adapter.send(
+      {
+        outboxId: row.id,
+        messageId: message.id,
+        tenantId: row.tenantId,
+        platform: row.platform,
+        installationId: conversation.installationId,
+        conversationId: conversation.id,
+        conversation: conversation.ref,
+        text,
+      },
+      signal,
+    );
+    await markOutboxSent(deps.db, row.id, result.platformMessageId);
+    deps.metrics.sendTotal.inc({ platform: row.platform, outcome: 'sent' });
+    deps.metrics.sendSeconds.observe({ platform: row.platform }, (performance.now() - started) / 1000);
+    return 'sent';
+  } catch (err) {
+    const error = toSwitchboardError(err, 'send_failed');
+    deps.metrics.sendTotal.inc({ platform: row.platform, outcome: error.code });
+    if (error.retryable && !finalAttempt) {
+      await markOutboxFailed(deps.db, row.id, 'failed', error.code);
+      throw error;
+    }
+    await markOutboxFailed(deps.db, row.id, 'dead', error.code);
+    await appendAudit(deps.db, {
+      tenantId: row.tenantId,
+      actorType: 'system',
+      action: 'outbox.dead',
+      targetType: 'outbox',
+      targetId: row.id,
+      details: { platform: row.platform, code: error.code, attempts: row.attempts },
+    });
+    deps.log.error({ outboxId: row.id, code: error.code }, 'reply could not be delivered; marked dead');
+    return 'dead';
+  }
+}
