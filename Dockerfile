@@ -12,12 +12,7 @@ RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-# The lockfile is made where the registry mirror lacks other platforms' optional prebuilt packages
-# (e.g. @msgpackr-extract/*-darwin-*), so `npm ci` may refuse it as incomplete; `npm install` then
-# installs the same locked versions and resolves only those optional extras.
-RUN { npm ci --omit=dev --no-audit --no-fund \
-      || { echo 'npm ci refused the lockfile; installing with npm install' && npm install --omit=dev --no-audit --no-fund; }; } \
-  && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # --- runtime ---------------------------------------------------------------------------------------
 FROM node:24-bookworm-slim AS runtime
