@@ -160,7 +160,7 @@ export async function recentMessages(
   return result.rows.map(toRecord).reverse();
 }
 
-/** A page of history before `before` (exclusive), oldest first, and whether more exist. */
+/** A page of history up to `before` (millisecond precision, inclusive), oldest first, and whether more exist. */
 export async function historyPage(
   q: Queryable,
   conversationId: string,
@@ -168,7 +168,10 @@ export async function historyPage(
   before?: Date,
 ): Promise<{ messages: MessageRecord[]; hasMore: boolean }> {
   const result = await q.query<MessageRow>(
-    `SELECT * FROM messages WHERE conversation_id = $1 AND ($2::timestamptz IS NULL OR created_at < $2)
+    // Clients page by the millisecond ISO time they were shown; compare at that precision and
+    // include the boundary millisecond, so nothing is skipped (clients drop repeats by id).
+    `SELECT * FROM messages
+     WHERE conversation_id = $1 AND ($2::timestamptz IS NULL OR date_trunc('milliseconds', created_at) <= $2)
      ORDER BY created_at DESC, id DESC LIMIT $3`,
     [conversationId, before ?? null, limit + 1],
   );
