@@ -95,7 +95,9 @@ export async function runDemo(): Promise<void> {
         }`,
       );
       out(`   LLM saw:   ${JSON.stringify(call ? lastUserContent(call.request.messages) : '(no call)')}`);
-      out(`   reply:     ${JSON.stringify(reply.message.text)}`);
+      out(`   LLM input: ${call ? `${call.request.messages.length} context messages, ${call.request.tools.length} tool(s) offered` : 'none'}`);
+      out('   reply:');
+      for (const line of reply.message.text.split('\n')) out(`     │ ${line}`);
     }
     out();
     out('Every message above went through ingest (sanitize → PII scan → Postgres) and BullMQ, was');
