@@ -13,7 +13,7 @@ import type { LlmProvider, OutboundAdapter } from './core/ports.ts';
 import type { Platform } from './core/envelope.ts';
 import { createDb, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
-import { createRedis } from './queue/connection.ts';
+import { createRedis, waitForRedis } from './queue/connection.ts';
 import { createProducers, type Producers } from './queue/producers.ts';
 import { createBus } from './queue/bus.ts';
 import { createVault, parseVaultKeys, type Vault } from './crypto/vault.ts';
@@ -155,6 +155,10 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
       if (applied.length > 0) log.info({ applied: applied.map((m) => m.version) }, 'database migrated');
     }
     const tenantId = await ensureDefaultTenant(db, config.PII_DEFAULT_ACTION);
+    if (!(await waitForRedis(producerRedis, 5_000))) {
+      // Keep going: messages are still accepted (committed to Postgres) and the sweeper queues them later.
+      log.warn('Redis is not reachable yet; accepted messages will be queued once it is');
+    }
     if (config.SWITCHBOARD_ENV === 'development' && config.DEV_BOOTSTRAP_OWNER && role !== 'worker') {
       const created = await bootstrapDevelopmentOwner(db, tenantId);
       if (created) options.onDevOwnerCreated?.(created.email, created.password);
