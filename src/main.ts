@@ -254,8 +254,8 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
       sweeper = startSweeper(
         {
           db,
-          enqueueAgent: producers.enqueueAgent,
-          enqueueOutbound: producers.enqueueOutbound,
+          enqueueAgent: producers.requeueAgent,
+          enqueueOutbound: producers.requeueOutbound,
           metrics,
           log,
           staleAfterMs: config.SWEEPER_STALE_AFTER_MS,
@@ -271,17 +271,18 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
   }
 
   async function closeWorkers(deadlineMs: number): Promise<void> {
-    const graceful = Promise.all(workers.map((w) => w.close()));
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<'expired'>((resolve) => {
-      timer = setTimeout(() => resolve('expired'), deadlineMs);
-    });
-    const outcome = await Promise.race([graceful.then(() => 'done' as const), expired]);
-    clearTimeout(timer);
-    if (outcome === 'expired') {
-      // Unfinished jobs stay locked until their lock lapses, then another worker picks them up.
-      log.warn({ deadlineMs }, 'workers did not finish in time; forcing close');
-      await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
+    const graceful = Promise.all(workers.map((w) => w.close())).then(() => 'done' as const);
+    const after = (ms: number) =>
+      new Promise<'expired'>((resolve) => {
+        setTimeout(() => resolve('expired'), ms).unref();
+      });
+    if ((await Promise.race([graceful, after(deadlineMs)])) === 'done') return;
+    // Abort in-flight jobs through their AbortSignals: model calls stop, the jobs are retried elsewhere.
+    log.warn({ deadlineMs }, 'workers did not finish in time; cancelling in-flight jobs');
+    for (const worker of workers) worker.cancelAllJobs('shutting down');
+    if ((await Promise.race([graceful, after(2_000)])) === 'expired') {
+      // A job ignoring its signal keeps its lock until it lapses; another worker then recovers it.
+      log.error('in-flight jobs ignored cancellation; closing without them');
     }
   }
 

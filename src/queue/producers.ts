@@ -18,6 +18,13 @@ export interface Producers {
   enqueueAgent(eventId: string): Promise<void>;
   /** Queues sending an outbox row on its platform's queue (jobId = outboxId). */
   enqueueOutbound(platform: Platform, outboxId: string): Promise<void>;
+  /**
+   * Like enqueueAgent, for work Postgres says is unfinished: a finished (failed or completed) job
+   * with the same id is removed first, since BullMQ ignores adds while a job id is still kept.
+   */
+  requeueAgent(eventId: string): Promise<void>;
+  /** Like enqueueOutbound, replacing a finished job with the same id. */
+  requeueOutbound(platform: Platform, outboxId: string): Promise<void>;
   /** The underlying queues, for metrics and tests. */
   queues(): Queue[];
   /** Closes the queues (not the shared connection). */
@@ -54,10 +61,22 @@ export function createProducers(connection: Redis, prefix: string, policy: JobPo
       throw new SwitchboardError('queue_unavailable', 'Could not enqueue job', { context: { queue: queue.name, jobId } }, { cause: err });
     }
   };
+  const requeue = async (queue: Queue, name: string, data: object, jobId: string): Promise<void> => {
+    try {
+      const existing = await queue.getJob(jobId);
+      if (existing && ((await existing.isFailed()) || (await existing.isCompleted()))) await existing.remove();
+    } catch (err) {
+      throw new SwitchboardError('queue_unavailable', 'Could not inspect job', { context: { queue: queue.name, jobId } }, { cause: err });
+    }
+    await add(queue, name, data, jobId);
+  };
   return {
     enqueueAgent: (eventId) => add(agentQueue, 'answer', AgentJobSchema.parse({ eventId }), eventId),
     enqueueOutbound: (platform, outboxId) =>
       add(outboundQueue(platform), 'send', OutboundJobSchema.parse({ outboxId }), outboxId),
+    requeueAgent: (eventId) => requeue(agentQueue, 'answer', AgentJobSchema.parse({ eventId }), eventId),
+    requeueOutbound: (platform, outboxId) =>
+      requeue(outboundQueue(platform), 'send', OutboundJobSchema.parse({ outboxId }), outboxId),
     queues: () => [agentQueue, ...outbound.values()],
     close: async () => {
       await Promise.all([agentQueue.close(), ...[...outbound.values()].map((q) => q.close())]);

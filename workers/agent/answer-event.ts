@@ -113,7 +113,8 @@ export async function answerEvent(deps: AnswerDeps, eventId: string, finalAttemp
     return 'answered';
   } catch (err) {
     const error = toSwitchboardError(err);
-    if (error.retryable && !finalAttempt) {
+    // Cancelled by shutdown: not the event's fault; leave it for the retry (or the sweeper).
+    if (signal.aborted || (error.retryable && !finalAttempt)) {
       await setInboundEventStatus(deps.db, eventId, 'processing', error.code);
       throw error;
     }

@@ -69,7 +69,7 @@ export async function sendOutbox(deps: SendDeps, outboxId: string, finalAttempt:
   } catch (err) {
     const error = toSwitchboardError(err, 'send_failed');
     deps.metrics.sendTotal.inc({ platform: row.platform, outcome: error.code });
-    if (error.retryable && !finalAttempt) {
+    if (signal.aborted || (error.retryable && !finalAttempt)) {
       await markOutboxFailed(deps.db, row.id, 'failed', error.code);
       throw error;
     }
