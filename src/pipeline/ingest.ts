@@ -11,7 +11,7 @@ import { InboundCandidateSchema, InboundEnvelopeSchema, idempotencyKeyOf, type I
 import type { InboundSink, IngestReceipt } from '../core/ports.ts';
 import type { Metrics } from '../core/metrics.ts';
 import { withTransaction, type Db } from '../store/db.ts';
-import { upsertConversation, upsertParticipant } from '../store/conversations.ts';
+import { touchConversation, upsertConversation, upsertParticipant } from '../store/conversations.ts';
 import { findInboundEventByKey, insertInboundEvent } from '../store/inbound-events.ts';
 import { getMessageByInboundEvent, insertMessage } from '../store/messages.ts';
 import { getTenantPiiAction } from '../store/tenants.ts';
@@ -19,6 +19,9 @@ import { appendAudit } from '../store/audit.ts';
 import { sanitizeText } from './sanitize.ts';
 import { scanPii } from './pii/index.ts';
 import { protectText, type TextSealer } from './protect-text.ts';
+
+/** How long a tenant's PII policy is cached by ingest. */
+export const POLICY_CACHE_MS = 5_000;
 
 /** What ingest needs. */
 export interface IngestDeps {
@@ -52,6 +55,17 @@ function issuesOf(error: z.ZodError): Array<{ path: string; message: string }> {
 /** Creates the ingest pipeline. */
 export function createIngest(deps: IngestDeps): Ingest {
   const { db, sealer, metrics, log } = deps;
+  // A tenant's PII policy changes rarely; a few seconds of staleness saves a round trip per message.
+  const policyCache = new Map<string, { action: Awaited<ReturnType<typeof getTenantPiiAction>>; until: number }>();
+  const piiActionOf = async (tenantId: string): Promise<Awaited<ReturnType<typeof getTenantPiiAction>>> => {
+    const now = deps.clock.now();
+    const cached = policyCache.get(tenantId);
+    if (cached && cached.until > now) return cached.action;
+    const action = await getTenantPiiAction(db, tenantId);
+    if (policyCache.size > 10_000) policyCache.clear();
+    policyCache.set(tenantId, { action, until: now + POLICY_CACHE_MS });
+    return action;
+  };
 
   async function accept(raw: unknown): Promise<IngestResult> {
     const started = performance.now();
@@ -65,7 +79,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     try {
       const sanitized = sanitizeText(candidate.text, { maxChars: deps.maxChars });
       const scan = scanPii(sanitized.text);
-      const piiAction = await getTenantPiiAction(db, candidate.tenantId);
+      const piiAction = await piiActionOf(candidate.tenantId);
       if (piiAction === undefined) throw new SwitchboardError('not_found', 'Unknown tenant');
       const piiTypes = scan.findings.map((f) => f.type);
 
@@ -189,6 +203,7 @@ export function createIngest(deps: IngestDeps): Ingest {
         };
       }
 
+      await touchConversation(db, outcome.conversationId).catch((err: unknown) => log.debug({ err }, 'touch failed'));
       for (const type of piiTypes) metrics.piiFindingsTotal.inc({ type });
       metrics.ingestTotal.inc({ platform, outcome: 'accepted' });
       metrics.ingestSeconds.observe({ platform }, (performance.now() - started) / 1000);

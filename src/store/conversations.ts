@@ -32,15 +32,23 @@ function toRecord(row: ConversationRow): ConversationRecord {
   return { id: row.id, tenantId: row.tenant_id, platform: row.platform, installationId: row.installation_id, ref };
 }
 
-/** Finds or creates the conversation with this key in the tenant; bumps its last activity. */
+/**
+ * Finds or creates the conversation with this key in the tenant. It takes no row lock on an
+ * existing conversation, so concurrent messages to one conversation do not serialize on it.
+ */
 export async function upsertConversation(
   q: Queryable,
   input: { tenantId: string; platform: Platform; installationId: string; ref: ConversationRef },
 ): Promise<string> {
+  const existing = await q.query<{ id: string }>(
+    'SELECT id FROM conversations WHERE tenant_id = $1 AND conversation_key = $2',
+    [input.tenantId, input.ref.key],
+  );
+  if (existing.rows[0]) return existing.rows[0].id;
   const result = await q.query<{ id: string }>(
     `INSERT INTO conversations (tenant_id, platform, installation_id, conversation_key, channel_id, thread_id, kind)
      VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (tenant_id, conversation_key) DO UPDATE SET last_message_at = now()
+     ON CONFLICT (tenant_id, conversation_key) DO NOTHING
      RETURNING id`,
     [
       input.tenantId,
@@ -52,21 +60,35 @@ export async function upsertConversation(
       input.ref.kind,
     ],
   );
-  const row = result.rows[0];
-  if (!row) throw new Error('conversation upsert returned no row');
-  return row.id;
+  const inserted = result.rows[0];
+  if (inserted) return inserted.id;
+  // Created concurrently by another transaction: it is visible now that the insert waited for it.
+  const raced = await q.query<{ id: string }>(
+    'SELECT id FROM conversations WHERE tenant_id = $1 AND conversation_key = $2',
+    [input.tenantId, input.ref.key],
+  );
+  if (!raced.rows[0]) throw new Error('conversation upsert found no row');
+  return raced.rows[0].id;
 }
 
-/** Adds a participant, or refreshes their display name and user link. */
+/** Records activity on a conversation; outside the ingest transaction so it never holds a lock there. */
+export async function touchConversation(q: Queryable, conversationId: string): Promise<void> {
+  await q.query(
+    `UPDATE conversations SET last_message_at = now() WHERE id = $1 AND last_message_at < now() - interval '1 second'`,
+    [conversationId],
+  );
+}
+
+/** Adds a participant if missing. Existing rows are left alone (and unlocked) on the hot path. */
 export async function upsertParticipant(
   q: Queryable,
   input: { conversationId: string; platformUserId: string; userId?: string; displayName: string; isAgent: boolean },
 ): Promise<void> {
   await q.query(
     `INSERT INTO participants (conversation_id, platform_user_id, user_id, display_name, is_agent)
-     VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (conversation_id, platform_user_id)
-     DO UPDATE SET display_name = EXCLUDED.display_name, user_id = COALESCE(EXCLUDED.user_id, participants.user_id)`,
+     SELECT $1, $2, $3, $4, $5
+     WHERE NOT EXISTS (SELECT 1 FROM participants WHERE conversation_id = $1 AND platform_user_id = $2)
+     ON CONFLICT (conversation_id, platform_user_id) DO NOTHING`,
     [input.conversationId, input.platformUserId, input.userId ?? null, input.displayName, input.isAgent],
   );
 }
