@@ -24,8 +24,8 @@ import { createLlmProvider } from './llm/index.ts';
 import { createToolRegistry, currentTimeTool } from './agent/tools.ts';
 import { createHttpApp } from './http/app.ts';
 import { createHealthRoutes } from './http/routes/health.ts';
-import { createAuthRoutes } from './http/routes/auth.ts';
-import { createMessageRoutes } from './http/routes/messages.ts';
+import { createApiRouters } from './http/routes/index.ts';
+import { createAccessTokenAuthenticator } from './auth/access-authenticator.ts';
 import { createWebchatService, type WebchatService } from './http/webchat-service.ts';
 import { bootstrapDevelopmentOwner, ensureDefaultTenant } from './bootstrap.ts';
 import { createWebchatOutbound } from '../adapters/webchat/outbound.ts';
@@ -174,10 +174,18 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     const apiRoutes =
       role === 'worker'
         ? []
-        : [
-            await createAuthRoutes({ db, tokens, clock, accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS }),
-            createMessageRoutes({ db, tokens, webchat }),
-          ];
+        : await createApiRouters({
+            config,
+            db,
+            vault,
+            tokens,
+            authenticators: [createAccessTokenAuthenticator(tokens, db)],
+            webchat,
+            bus,
+            clock,
+            log,
+            metrics,
+          });
     const app = createHttpApp({
       log,
       bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,

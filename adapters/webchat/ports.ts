@@ -6,7 +6,18 @@ export interface WebchatUser {
   readonly userId: string;
   readonly tenantId: string;
   readonly displayName: string;
+  /** The sign-in session behind the ticket; its revocation closes the socket with 4001. */
+  readonly sessionId?: string;
+  /** When the session ends; the socket is closed with 4001 then. */
+  readonly sessionExpiresAt?: Date;
 }
+
+/** Events from other processes that sockets react to (ids only). */
+export type WebchatBusEvent =
+  | { kind: 'message'; conversationId: string; messageId: string }
+  | { kind: 'typing'; conversationId: string; state: 'start' | 'stop' }
+  | { kind: 'session_revoked'; sessionId: string }
+  | { kind: 'user_revoked'; userId: string };
 
 /** The services the socket server calls. */
 export interface WebchatPorts {
@@ -28,11 +39,10 @@ export interface WebchatPorts {
   /** One message as a participant may see it; undefined when missing or not theirs. */
   loadMessage(user: WebchatUser, conversationId: string, messageId: string): Promise<ChatMessage | undefined>;
   /** Receives bus events (ids only) from every process. Returns a stop function. */
-  subscribe(
-    handler: (
-      event:
-        | { kind: 'message'; conversationId: string; messageId: string }
-        | { kind: 'typing'; conversationId: string; state: 'start' | 'stop' },
-    ) => void,
-  ): Promise<() => Promise<void>>;
+  subscribe(handler: (event: WebchatBusEvent) => void): Promise<() => Promise<void>>;
+  /**
+   * Admits a new socket for the user (connection caps); throws `rate_limited` to refuse it.
+   * Returns a function releasing the slot when the socket closes.
+   */
+  admit?(user: WebchatUser): Promise<() => void>;
 }

@@ -32,6 +32,9 @@ interface Connection {
   alive: boolean;
 }
 
+// setTimeout's limit; longer sessions are re-armed when the timer fires.
+const MAX_TIMER_MS = 2_147_000_000;
+
 /** A running socket server. */
 export interface WebchatServer {
   /** How many sockets this process holds. */
@@ -40,8 +43,9 @@ export interface WebchatServer {
   close(): Promise<void>;
 }
 
-function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
-  socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+function rejectUpgrade(socket: Duplex, status: number, reason: string, retryAfterMs?: number): void {
+  const retryAfter = retryAfterMs === undefined ? '' : `Retry-After: ${Math.max(1, Math.ceil(retryAfterMs / 1000))}\r\n`;
+  socket.write(`HTTP/1.1 ${status} ${reason}\r\n${retryAfter}Connection: close\r\nContent-Length: 0\r\n\r\n`);
   socket.destroy();
 }
 
@@ -73,7 +77,21 @@ export async function attachWebchatServer(
   };
   const countChanged = (): void => options.onConnectionCountChange?.(connections.size);
 
+  const closeWhere = (matches: (c: Connection) => boolean, reason: string): void => {
+    for (const connection of connections) {
+      if (matches(connection)) connection.socket.close(CLOSE_UNAUTHENTICATED, reason);
+    }
+  };
+
   const unsubscribe = await ports.subscribe((event) => {
+    if (event.kind === 'session_revoked') {
+      closeWhere((c) => c.user.sessionId === event.sessionId, 'Session ended');
+      return;
+    }
+    if (event.kind === 'user_revoked') {
+      closeWhere((c) => c.user.userId === event.userId, 'Session ended');
+      return;
+    }
     const listeners = byConversation.get(event.conversationId);
     if (!listeners || listeners.size === 0) return;
     if (event.kind === 'typing') {
@@ -89,6 +107,20 @@ export async function attachWebchatServer(
         .catch((err: unknown) => log.warn({ err, messageId: event.messageId }, 'could not load message for socket'));
     }
   });
+
+  const armSessionExpiry = (connection: Connection): NodeJS.Timeout | undefined => {
+    const expiresAt = connection.user.sessionExpiresAt;
+    if (expiresAt === undefined) return undefined;
+    const remaining = expiresAt.getTime() - Date.now();
+    if (remaining <= 0) {
+      connection.socket.close(CLOSE_UNAUTHENTICATED, 'Session expired');
+      return undefined;
+    }
+    return setTimeout(() => {
+      if (expiresAt.getTime() - Date.now() <= 0) connection.socket.close(CLOSE_UNAUTHENTICATED, 'Session expired');
+      else armSessionExpiry(connection);
+    }, Math.min(remaining, MAX_TIMER_MS));
+  };
 
   const handleFrame = async (connection: Connection, data: RawData, isBinary: boolean): Promise<void> => {
     if (isBinary) {
@@ -142,7 +174,8 @@ export async function attachWebchatServer(
     }
   };
 
-  const onConnection = async (socket: WebSocket, user: WebchatUser): Promise<void> => {
+  const onConnection = async (socket: WebSocket, user: WebchatUser, release: () => void): Promise<void> => {
+    socket.once('close', release);
     let conversationId: string;
     try {
       ({ conversationId } = await ports.openConversation(user));
@@ -157,6 +190,7 @@ export async function attachWebchatServer(
     if (!listeners) byConversation.set(conversationId, (listeners = new Set()));
     listeners.add(connection);
     countChanged();
+    const expiry = armSessionExpiry(connection);
     socket.on('pong', () => {
       connection.alive = true;
     });
@@ -165,6 +199,7 @@ export async function attachWebchatServer(
     });
     socket.on('error', (err) => log.debug({ err }, 'socket error'));
     socket.on('close', () => {
+      clearTimeout(expiry);
       connections.delete(connection);
       listeners.delete(connection);
       if (listeners.size === 0) byConversation.delete(conversationId);
@@ -192,9 +227,19 @@ export async function attachWebchatServer(
       return;
     }
     ports.authenticateTicket(ticket).then(
-      (user) => {
+      async (user) => {
+        let release: () => void = () => undefined;
+        if (ports.admit) {
+          try {
+            release = await ports.admit(user);
+          } catch (err) {
+            const retryAfterMs = isSwitchboardError(err) ? err.details.retryAfterMs : undefined;
+            rejectUpgrade(socket, 429, 'Too Many Requests', retryAfterMs);
+            return;
+          }
+        }
         wss.handleUpgrade(request, socket, head, (ws) => {
-          void onConnection(ws, user);
+          void onConnection(ws, user, release);
         });
       },
       () => rejectUpgrade(socket, 401, 'Unauthorized'),

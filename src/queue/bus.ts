@@ -9,6 +9,10 @@ import type { Redis } from 'ioredis';
 export const BusEventSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('message'), conversationId: z.uuid(), messageId: z.uuid() }),
   z.strictObject({ kind: z.literal('typing'), conversationId: z.uuid(), state: z.enum(['start', 'stop']) }),
+  /** A session ended (sign-out, revocation, refresh-token reuse): its sockets close with 4001. */
+  z.strictObject({ kind: z.literal('session_revoked'), sessionId: z.uuid() }),
+  /** Every session of a user ended (sign out everywhere, disabled, deleted). */
+  z.strictObject({ kind: z.literal('user_revoked'), userId: z.uuid() }),
 ]);
 /** Something that happened in a conversation. */
 export type BusEvent = z.infer<typeof BusEventSchema>;

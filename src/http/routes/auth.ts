@@ -9,7 +9,8 @@ import { recordWsTicket } from '../../store/ws-tickets.ts';
 import { appendAudit } from '../../store/audit.ts';
 import { hashPassword, verifyPassword } from '../../auth/passwords.ts';
 import type { TokenService } from '../../auth/tokens.ts';
-import { authOf, requireAccessToken } from '../auth-middleware.ts';
+import { requireAuth, userPrincipalOf } from '../auth-middleware.ts';
+import type { Authenticator } from '../../auth/principal.ts';
 import { parseBody } from '../validate.ts';
 
 const LoginBodySchema = z.strictObject({
@@ -24,6 +25,7 @@ export interface AuthRouteDeps {
   readonly tokens: TokenService;
   readonly clock: Clock;
   readonly accessTtlSeconds: number;
+  readonly authenticators: readonly Authenticator[];
 }
 
 /** `POST /auth/login` and `POST /ws-ticket`. */
@@ -62,11 +64,11 @@ export async function createAuthRoutes(deps: AuthRouteDeps): Promise<Router> {
     });
   });
 
-  router.post('/ws-ticket', requireAccessToken(deps.tokens, deps.db), async (req, res) => {
+  router.post('/ws-ticket', requireAuth(deps.authenticators, 'chat:send'), async (req, res) => {
     parseBody(z.strictObject({}), req.body ?? {});
-    const { user } = authOf(req);
-    const { ticket, jti, expiresAt } = await deps.tokens.issueWsTicket({ userId: user.id, tenantId: user.tenantId });
-    await recordWsTicket(deps.db, jti, user.id, expiresAt);
+    const user = userPrincipalOf(req);
+    const { ticket, jti, expiresAt } = await deps.tokens.issueWsTicket({ userId: user.userId, tenantId: user.tenantId });
+    await recordWsTicket(deps.db, jti, user.userId, expiresAt);
     res.json({ ticket, expiresIn: Math.round((expiresAt.getTime() - deps.clock.now()) / 1000) });
   });
 

@@ -1,9 +1,8 @@
 /** `POST /messages`: send a web chat message over REST (the same path as the socket's `send`). */
 import { Router } from 'express';
 import { z } from 'zod';
-import type { TokenService } from '../../auth/tokens.ts';
-import type { Db } from '../../store/db.ts';
-import { authOf, requireAccessToken } from '../auth-middleware.ts';
+import type { Authenticator } from '../../auth/principal.ts';
+import { requireAuth, userPrincipalOf } from '../auth-middleware.ts';
 import { parseBody } from '../validate.ts';
 import type { WebchatService } from '../webchat-service.ts';
 
@@ -13,13 +12,13 @@ const SendBodySchema = z.strictObject({
 });
 
 /** The REST route for sending messages as the signed-in user. */
-export function createMessageRoutes(deps: { db: Db; tokens: TokenService; webchat: WebchatService }): Router {
+export function createMessageRoutes(deps: { authenticators: readonly Authenticator[]; webchat: WebchatService }): Router {
   const router = Router();
-  router.post('/messages', requireAccessToken(deps.tokens, deps.db), async (req, res) => {
+  router.post('/messages', requireAuth(deps.authenticators, 'chat:send'), async (req, res) => {
     const body = parseBody(SendBodySchema, req.body);
-    const { user } = authOf(req);
+    const user = userPrincipalOf(req);
     const receipt = await deps.webchat.submit(
-      { userId: user.id, tenantId: user.tenantId, displayName: user.displayName },
+      { userId: user.userId, tenantId: user.tenantId, displayName: user.displayName },
       { clientMessageId: body.id, text: body.text },
     );
     res.status(receipt.duplicate ? 200 : 202).json({
