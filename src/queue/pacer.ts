@@ -1,0 +1,58 @@
+/**
+ * Outbound pacing: a GCRA ("generic cell rate") scheduler in Redis. Each key (a platform's global
+ * budget, a chat, a bot) has a minimum interval between sends and a burst allowance; `reserve`
+ * books the earliest slot across several keys atomically and says how long to wait for it.
+ * Unlike fixed windows it never lets two sends through back to back at a window edge, which is
+ * what platforms that enforce "1 message per second per chat" answer with 429.
+ */
+import type { Redis } from 'ioredis';
+
+/** One budget: at most `burst` sends at once, then one per `intervalMs`. */
+export interface PaceRule {
+  readonly key: string;
+  readonly intervalMs: number;
+  readonly burst: number;
+}
+
+// KEYS: budget keys. ARGV: now, then (interval, burst) per key. Returns the wait in ms (0 = send now).
+// Theoretical arrival time (TAT) per key; a send is allowed when now >= TAT - (burst - 1) * interval.
+const RESERVE_SCRIPT = `
+local now = tonumber(ARGV[1])
+local start = now
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[2 * i])
+  local burst = tonumber(ARGV[2 * i + 1])
+  local tat = tonumber(redis.call('GET', key) or '0')
+  if tat < now then tat = now end
+  local allowed_at = tat - (burst - 1) * interval
+  if allowed_at > start then start = allowed_at end
+end
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[2 * i])
+  local burst = tonumber(ARGV[2 * i + 1])
+  local tat = tonumber(redis.call('GET', key) or '0')
+  if tat < start then tat = start end
+  local next_tat = tat + interval
+  redis.call('SET', key, next_tat, 'PX', math.ceil(next_tat - now + burst * interval))
+end
+return start - now
+`;
+
+/** Books send slots against several budgets at once. */
+export interface Pacer {
+  /** Reserves the earliest slot satisfying every rule; resolves to the wait in ms before sending. */
+  reserve(rules: readonly PaceRule[], nowMs: number): Promise<number>;
+}
+
+/** Creates a pacer storing its state under `${prefix}:pace:`. */
+export function createPacer(redis: Redis, prefix: string): Pacer {
+  return {
+    reserve: async (rules, nowMs) => {
+      if (rules.length === 0) return 0;
+      const keys = rules.map((r) => `${prefix}:pace:${r.key}`);
+      const args = [String(Math.floor(nowMs)), ...rules.flatMap((r) => [String(r.intervalMs), String(Math.max(1, r.burst))])];
+      const wait = (await redis.eval(RESERVE_SCRIPT, keys.length, ...keys, ...args)) as number;
+      return Math.max(0, Number(wait));
+    },
+  };
+}
