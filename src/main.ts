@@ -29,6 +29,13 @@ import { createAccessTokenAuthenticator } from './auth/access-authenticator.ts';
 import { createWebchatService, type WebchatService } from './http/webchat-service.ts';
 import { bootstrapDevelopmentOwner, ensureDefaultTenant } from './bootstrap.ts';
 import { createWebchatOutbound } from '../adapters/webchat/outbound.ts';
+import { PLATFORM_ADAPTERS, type PlatformAdapterFactory } from '../adapters/index.ts';
+import type { PlatformAdapter, PlatformAdapterDeps } from './core/platform.ts';
+import { createPacer } from './queue/pacer.ts';
+import { createCounterPort, createLockPort } from './queue/locks.ts';
+import { createInstallationPort } from './platform/installation-port.ts';
+import { findLinkedUser } from './store/installations.ts';
+import { appendAudit } from './store/audit.ts';
 import { attachWebchatServer, type WebchatServer } from '../adapters/webchat/ws-server.ts';
 import { createAgentWorker } from '../workers/agent/worker.ts';
 import { createOutboundWorker } from '../workers/outbound/worker.ts';
@@ -52,6 +59,8 @@ export interface SwitchboardOptions {
   readonly onDevOwnerCreated?: (email: string, password: string) => void;
   /** Disables prom-client's process metrics (several instances in one test process). */
   readonly defaultMetrics?: boolean;
+  /** The platform adapters to consider (default: every adapter this build ships). */
+  readonly adapterFactories?: readonly PlatformAdapterFactory[];
 }
 
 /** The services a running process holds, for the CLI, tests and the demo. */
@@ -131,6 +140,8 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
   const webchat = createWebchatService({ db, sealer: vault, tokens, ingest, bus, clock });
   const llm = options.llm ?? createLlmProvider(config, { clock });
   const adapters = new Map<Platform, OutboundAdapter>([['webchat', createWebchatOutbound(bus)]]);
+  const platformAdapters: PlatformAdapter[] = [];
+  const pacer = createPacer(producerRedis, config.QUEUE_PREFIX);
   const services: SwitchboardServices = { db, vault, tokens, ingest, producers, metrics, webchat, llm, log };
 
   let server: Server | undefined;
@@ -164,6 +175,26 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
       if (created) options.onDevOwnerCreated?.(created.email, created.password);
     }
 
+    // Platform adapters: enabled when configured; receivers (webhooks, gateways) run in API processes.
+    const platformDeps: PlatformAdapterDeps = {
+      sink: ingest,
+      installations: createInstallationPort(db, vault, ids),
+      linkedUser: (platform, installationId, platformUserId) => findLinkedUser(db, platform, installationId, platformUserId),
+      locks: createLockPort(producerRedis, config.QUEUE_PREFIX),
+      counters: createCounterPort(producerRedis, config.QUEUE_PREFIX),
+      audit: (entry) => appendAudit(db, { ...entry, actorType: 'platform' }),
+      log,
+      clock,
+      defaultTenantId: tenantId,
+      receive: role !== 'worker',
+    };
+    for (const factory of options.adapterFactories ?? PLATFORM_ADAPTERS) {
+      if (!factory.isConfigured(config)) continue;
+      const adapter = factory.create(config, platformDeps);
+      platformAdapters.push(adapter);
+      adapters.set(adapter.platform, adapter);
+    }
+
     const healthRoutes = createHealthRoutes({
       db,
       pingRedis,
@@ -192,6 +223,12 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
       jsonMaxDepth: config.HTTP_JSON_MAX_DEPTH,
       rootRoutes: [healthRoutes],
       apiRoutes,
+      webhookRoutes:
+        role === 'worker'
+          ? []
+          : platformAdapters.flatMap((a) => (a.webhooks ? [{ platform: a.platform, router: a.webhooks }] : [])),
+      oauthRoutes:
+        role === 'worker' ? [] : platformAdapters.flatMap((a) => (a.oauth ? [{ platform: a.platform, router: a.oauth }] : [])),
     });
     server = createServer(app);
     server.headersTimeout = 20_000;
@@ -217,6 +254,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
       listening.listen(config.HTTP_PORT, config.HTTP_HOST, () => resolve());
     });
     const port = (listening.address() as AddressInfo).port;
+    await Promise.all(platformAdapters.map((adapter) => adapter.start()));
 
     if (role !== 'api') {
       workerRedis = createRedis(config.REDIS_URL, 'worker', 'worker');
@@ -254,7 +292,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
         workers.push(
           createOutboundWorker(
             platform,
-            { db, sealer: vault, adapters, metrics, log, leaseMs: config.OUTBOX_SENDING_LEASE_MS },
+            { db, sealer: vault, adapters, metrics, log, leaseMs: config.OUTBOX_SENDING_LEASE_MS, clock, pacer },
             workerOptions,
           ),
         );
@@ -304,6 +342,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
           })
         : Promise.resolve();
       await socketServer?.close();
+      await Promise.all(platformAdapters.map((a) => a.stop().catch((err: unknown) => log.warn({ err, platform: a.platform }, 'adapter stop failed'))));
       await sweeper?.stop();
       await closeWorkers(config.SHUTDOWN_DEADLINE_MS);
       server?.closeAllConnections();

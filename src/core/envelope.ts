@@ -140,6 +140,8 @@ export const OutboundMessageSchema = z.strictObject({
   conversation: ConversationRefSchema,
   replyToPlatformMessageId: id.optional(),
   text: z.string().max(ENVELOPE_TEXT_HARD_MAX),
+  /** When a long reply is split to the platform's limit: which part this is (0-based) of how many. */
+  part: z.strictObject({ index: z.number().int().nonnegative(), count: z.number().int().positive() }).optional(),
 });
 /** A reply on its way out. */
 export type OutboundMessage = z.infer<typeof OutboundMessageSchema>;

@@ -45,6 +45,10 @@ export interface OutboundAdapter {
   send(message: OutboundMessage, signal: AbortSignal): Promise<SendResult>;
   /** Shows or clears a typing indicator while the agent works; best effort. */
   typing?(conversationId: string, state: 'start' | 'stop'): Promise<void>;
+  /** The platform's longest message; longer replies are split into parts. Unlimited when absent. */
+  readonly maxMessageChars?: number;
+  /** The pacing budgets a send spends (see src/core/platform.ts PaceRule). None when absent. */
+  paceRules?(message: OutboundMessage): ReadonlyArray<{ key: string; intervalMs: number; burst: number }>;
 }
 
 // ── LLM ─────────────────────────────────────────────────────────────────────────────────────

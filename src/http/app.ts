@@ -36,6 +36,10 @@ export interface HttpAppOptions {
   readonly rootRoutes: readonly express.Router[];
   /** Routers mounted under /api/v1. */
   readonly apiRoutes: readonly express.Router[];
+  /** Platform webhooks, mounted at /webhooks/<platform> with the raw body as a Buffer (for signatures). */
+  readonly webhookRoutes?: ReadonlyArray<{ readonly platform: string; readonly router: express.Router }>;
+  /** Platform install flows, mounted at /oauth/<platform>. */
+  readonly oauthRoutes?: ReadonlyArray<{ readonly platform: string; readonly router: express.Router }>;
 }
 
 const requestId: RequestHandler = (req, res, next) => {
@@ -75,6 +79,12 @@ export function createHttpApp(options: HttpAppOptions): Express {
   for (const router of options.apiRoutes) api.use(router);
   api.use(apiNotFound);
   app.use('/api/v1', api);
+
+  // Signatures are computed over the exact bytes received, so webhooks get the raw body, never parsed JSON.
+  for (const { platform, router } of options.webhookRoutes ?? []) {
+    app.use(`/webhooks/${platform}`, express.raw({ type: () => true, limit: options.bodyLimitBytes }), router);
+  }
+  for (const { platform, router } of options.oauthRoutes ?? []) app.use(`/oauth/${platform}`, router);
 
   app.use(express.static(PUBLIC_DIR, { index: 'index.html', dotfiles: 'ignore', maxAge: 0 }));
   app.use(errorHandler(options.log));

@@ -6,13 +6,9 @@
  * what platforms that enforce "1 message per second per chat" answer with 429.
  */
 import type { Redis } from 'ioredis';
+import type { PaceRule } from '../core/platform.ts';
 
-/** One budget: at most `burst` sends at once, then one per `intervalMs`. */
-export interface PaceRule {
-  readonly key: string;
-  readonly intervalMs: number;
-  readonly burst: number;
-}
+export type { PaceRule };
 
 // KEYS: budget keys. ARGV: now, then (interval, burst) per key. Returns the wait in ms (0 = send now).
 // Theoretical arrival time (TAT) per key; a send is allowed when now >= TAT - (burst - 1) * interval.
@@ -38,10 +34,29 @@ end
 return start - now
 `;
 
+// After a send that happened later than its slot, later bookings must count from the real send time.
+const SETTLE_SCRIPT = `
+local now = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[2 * i])
+  local burst = tonumber(ARGV[2 * i + 1])
+  local tat = tonumber(redis.call('GET', key) or '0')
+  if tat < now + interval then
+    redis.call('SET', key, now + interval, 'PX', math.ceil(interval * (burst + 1)))
+  end
+end
+return 0
+`;
+
 /** Books send slots against several budgets at once. */
 export interface Pacer {
   /** Reserves the earliest slot satisfying every rule; resolves to the wait in ms before sending. */
   reserve(rules: readonly PaceRule[], nowMs: number): Promise<number>;
+  /**
+   * Records that a send actually happened at `sentAtMs` (it may be later than its slot, after
+   * queue latency or a retry), so the next slot is at least one interval after it.
+   */
+  settle(rules: readonly PaceRule[], sentAtMs: number): Promise<void>;
 }
 
 /** Creates a pacer storing its state under `${prefix}:pace:`. */
@@ -53,6 +68,12 @@ export function createPacer(redis: Redis, prefix: string): Pacer {
       const args = [String(Math.floor(nowMs)), ...rules.flatMap((r) => [String(r.intervalMs), String(Math.max(1, r.burst))])];
       const wait = (await redis.eval(RESERVE_SCRIPT, keys.length, ...keys, ...args)) as number;
       return Math.max(0, Number(wait));
+    },
+    settle: async (rules, sentAtMs) => {
+      if (rules.length === 0) return;
+      const keys = rules.map((r) => `${prefix}:pace:${r.key}`);
+      const args = [String(Math.floor(sentAtMs)), ...rules.flatMap((r) => [String(r.intervalMs), String(Math.max(1, r.burst))])];
+      await redis.eval(SETTLE_SCRIPT, keys.length, ...keys, ...args);
     },
   };
 }

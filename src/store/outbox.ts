@@ -17,6 +17,10 @@ export interface OutboxRecord {
   readonly platform: Platform;
   readonly status: OutboxStatus;
   readonly attempts: number;
+  /** How many parts of a split reply were already delivered. */
+  readonly partsSent: number;
+  /** The pacing slot already booked for the next part, if any. */
+  readonly nextSlotAt: Date | null;
 }
 
 interface OutboxRow {
@@ -27,6 +31,8 @@ interface OutboxRow {
   platform: Platform;
   status: OutboxStatus;
   attempts: number;
+  parts_sent: number;
+  next_slot_at: Date | null;
 }
 
 function toRecord(row: OutboxRow): OutboxRecord {
@@ -38,6 +44,8 @@ function toRecord(row: OutboxRow): OutboxRecord {
     platform: row.platform,
     status: row.status,
     attempts: row.attempts,
+    partsSent: row.parts_sent,
+    nextSlotAt: row.next_slot_at,
   };
 }
 
@@ -77,9 +85,20 @@ export async function markOutboxSent(q: Queryable, id: string, platformMessageId
   );
 }
 
+/** Records one delivered part and clears the booked slot. */
+export async function markOutboxPartSent(q: Queryable, id: string, partsSent: number): Promise<void> {
+  await q.query('UPDATE outbox SET parts_sent = $2, next_slot_at = NULL, updated_at = now() WHERE id = $1', [id, partsSent]);
+}
+
+/** Releases a claimed row to wait for its booked pacing slot (it goes back to pending). */
+export async function deferOutbox(q: Queryable, id: string, slotAt: Date): Promise<void> {
+  await q.query(`UPDATE outbox SET status = 'pending', next_slot_at = $2, updated_at = now() WHERE id = $1`, [id, slotAt]);
+}
+
 /** Records a failed attempt: `failed` will be retried, `dead` will not. */
 export async function markOutboxFailed(q: Queryable, id: string, status: 'failed' | 'dead', errorCode: string): Promise<void> {
-  await q.query('UPDATE outbox SET status = $2, last_error_code = $3, updated_at = now() WHERE id = $1', [
+  // A failed attempt gives up its pacing slot: the retry books a fresh one.
+  await q.query('UPDATE outbox SET status = $2, last_error_code = $3, next_slot_at = NULL, updated_at = now() WHERE id = $1', [
     id,
     status,
     errorCode,

@@ -58,4 +58,14 @@ describe('GCRA pacer', () => {
     const sorted = [...slots].sort((a, b) => a - b);
     for (let i = 1; i < sorted.length; i += 1) expect(sorted[i]! - sorted[i - 1]!).toBeGreaterThanOrEqual(250);
   });
+
+  it('counts the next slot from a late send, not from the slot it missed', async () => {
+    const pacer = createPacer(redis, prefix);
+    const rule = [{ key: 'chat:f', intervalMs: 1000, burst: 1 }];
+    const t0 = 30_000_000;
+    expect(await pacer.reserve(rule, t0)).toBe(0);
+    // The send happened 400 ms late (queue latency): the next one must wait a full interval after it.
+    await pacer.settle(rule, t0 + 400);
+    expect(await pacer.reserve(rule, t0 + 400)).toBe(1000);
+  });
 });

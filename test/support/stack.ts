@@ -5,6 +5,7 @@
 import { loadConfig, type Config } from '../../config/load.ts';
 import { createSwitchboard, type Role, type Switchboard } from '../../src/main.ts';
 import type { LlmProvider } from '../../src/core/ports.ts';
+import type { PlatformAdapterFactory } from '../../adapters/index.ts';
 import { hashPassword } from '../../src/auth/passwords.ts';
 import { insertUser, type UserRole } from '../../src/store/users.ts';
 import { createTestDatabase, deleteRedisPrefix, testEnv, uniqueSuffix } from './env.ts';
@@ -26,6 +27,7 @@ export interface StackOptions {
   readonly env?: Record<string, string>;
   readonly role?: Role;
   readonly llm?: LlmProvider;
+  readonly adapterFactories?: readonly PlatformAdapterFactory[];
 }
 
 /** Starts a stack. */
@@ -38,6 +40,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     role: options.role ?? 'all',
     defaultMetrics: false,
     ...(options.llm ? { llm: options.llm } : {}),
+    ...(options.adapterFactories ? { adapterFactories: options.adapterFactories } : {}),
   });
   let started;
   try {

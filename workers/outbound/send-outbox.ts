@@ -1,18 +1,23 @@
 /**
  * Sends one outbox row through its platform's adapter. The row's state machine makes this
- * idempotent: only a pending/failed row (or a `sending` row whose lease ran out) is sent.
+ * idempotent: only a pending/failed row (or a `sending` row whose lease ran out) is sent. Long
+ * replies go out in parts; each part spends the platform's pacing budgets, and the row records
+ * delivered parts and the slot booked for the next one, so a retry neither resends nor double-books.
  */
 import type { Logger } from '../../src/core/logger.ts';
+import type { Clock } from '../../src/core/clock.ts';
 import type { Metrics } from '../../src/core/metrics.ts';
 import type { OutboundAdapter } from '../../src/core/ports.ts';
-import type { Platform } from '../../src/core/envelope.ts';
+import type { OutboundMessage, Platform } from '../../src/core/envelope.ts';
 import { SwitchboardError, toSwitchboardError } from '../../src/core/errors.ts';
+import { splitText } from '../../src/core/split-text.ts';
 import type { Db } from '../../src/store/db.ts';
-import { claimOutbox, markOutboxFailed, markOutboxSent } from '../../src/store/outbox.ts';
+import { claimOutbox, deferOutbox, markOutboxFailed, markOutboxPartSent, markOutboxSent } from '../../src/store/outbox.ts';
 import { getMessage } from '../../src/store/messages.ts';
 import { getConversation } from '../../src/store/conversations.ts';
 import { appendAudit } from '../../src/store/audit.ts';
 import { readableText, type TextSealer } from '../../src/pipeline/protect-text.ts';
+import type { Pacer } from '../../src/queue/pacer.ts';
 
 /** What sending needs. */
 export interface SendDeps {
@@ -22,10 +27,16 @@ export interface SendDeps {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly leaseMs: number;
+  readonly clock: Clock;
+  /** Books pacing slots; absent means no pacing (tests of other parts). */
+  readonly pacer?: Pacer;
 }
 
-/** How an attempt ended. */
-export type SendOutcome = 'sent' | 'skipped' | 'dead';
+/** How an attempt ended; `deferred` carries how long to wait for the next part's slot. */
+export type SendOutcome = { kind: 'sent' } | { kind: 'skipped' } | { kind: 'dead' } | { kind: 'deferred'; waitMs: number };
+
+// A slot this close is taken now rather than bouncing the job through the delayed set.
+const SLOT_TOLERANCE_MS = 5;
 
 /**
  * One attempt. A retryable failure marks the row `failed` and rethrows (the job retries, or the
@@ -33,7 +44,7 @@ export type SendOutcome = 'sent' | 'skipped' | 'dead';
  */
 export async function sendOutbox(deps: SendDeps, outboxId: string, finalAttempt: boolean, signal: AbortSignal): Promise<SendOutcome> {
   const row = await claimOutbox(deps.db, outboxId, deps.leaseMs);
-  if (!row) return 'skipped';
+  if (!row) return { kind: 'skipped' };
   const started = performance.now();
   try {
     const [message, conversation] = await Promise.all([
@@ -49,8 +60,11 @@ export async function sendOutbox(deps: SendDeps, outboxId: string, finalAttempt:
     }
     // The person gets the reply as written; redaction protects storage and the model, not the recipient.
     const text = readableText(deps.sealer, message, 'original');
-    const result = await adapter.send(
-      {
+    const parts = adapter.maxMessageChars === undefined ? [text] : splitText(text, adapter.maxMessageChars);
+    let nextSlotAt = row.nextSlotAt;
+    let lastResult: { platformMessageId?: string } = {};
+    for (let index = row.partsSent; index < parts.length; index += 1) {
+      const outbound: OutboundMessage = {
         outboxId: row.id,
         messageId: message.id,
         tenantId: row.tenantId,
@@ -58,14 +72,27 @@ export async function sendOutbox(deps: SendDeps, outboxId: string, finalAttempt:
         installationId: conversation.installationId,
         conversationId: conversation.id,
         conversation: conversation.ref,
-        text,
-      },
-      signal,
-    );
-    await markOutboxSent(deps.db, row.id, result.platformMessageId);
+        text: parts[index] ?? '',
+        ...(parts.length > 1 ? { part: { index, count: parts.length } } : {}),
+      };
+      const now = deps.clock.now();
+      if (nextSlotAt === null && deps.pacer && adapter.paceRules) {
+        const wait = await deps.pacer.reserve(adapter.paceRules(outbound), now);
+        nextSlotAt = new Date(now + wait);
+      }
+      if (nextSlotAt !== null && nextSlotAt.getTime() - now > SLOT_TOLERANCE_MS) {
+        await deferOutbox(deps.db, row.id, nextSlotAt);
+        return { kind: 'deferred', waitMs: nextSlotAt.getTime() - now };
+      }
+      lastResult = await adapter.send(outbound, signal);
+      if (deps.pacer && adapter.paceRules) await deps.pacer.settle(adapter.paceRules(outbound), deps.clock.now());
+      await markOutboxPartSent(deps.db, row.id, index + 1);
+      nextSlotAt = null;
+    }
+    await markOutboxSent(deps.db, row.id, lastResult.platformMessageId);
     deps.metrics.sendTotal.inc({ platform: row.platform, outcome: 'sent' });
     deps.metrics.sendSeconds.observe({ platform: row.platform }, (performance.now() - started) / 1000);
-    return 'sent';
+    return { kind: 'sent' };
   } catch (err) {
     const error = toSwitchboardError(err, 'send_failed');
     deps.metrics.sendTotal.inc({ platform: row.platform, outcome: error.code });
@@ -83,6 +110,6 @@ export async function sendOutbox(deps: SendDeps, outboxId: string, finalAttempt:
       details: { platform: row.platform, code: error.code, attempts: row.attempts },
     });
     deps.log.error({ outboxId: row.id, code: error.code }, 'reply could not be delivered; marked dead');
-    return 'dead';
+    return { kind: 'dead' };
   }
 }

@@ -26,9 +26,15 @@ export function createOutboundWorker(platform: Platform, deps: SendDeps, options
       const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       try {
         const outcome = await sendOutbox(deps, parsed.data.outboxId, finalAttempt, signal ?? new AbortController().signal);
-        deps.metrics.jobsTotal.inc({ queue, outcome });
-        return outcome;
+        deps.metrics.jobsTotal.inc({ queue, outcome: outcome.kind });
+        if (outcome.kind === 'deferred' && token !== undefined) {
+          // Wait for the booked pacing slot without holding a worker or spending an attempt.
+          await job.moveToDelayed(Date.now() + outcome.waitMs, token);
+          throw new DelayedError();
+        }
+        return outcome.kind;
       } catch (err) {
+        if (err instanceof DelayedError) throw err;
         // The platform said when to come back: wait exactly that long, without spending an attempt.
         const retryAfterMs = isSwitchboardError(err) ? err.details.retryAfterMs : undefined;
         if (retryAfterMs !== undefined && token !== undefined) {
