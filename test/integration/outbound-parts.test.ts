@@ -51,7 +51,8 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function sendReply(text: string): Promise<string> {
+/** Sends an inbound message on the test platform; the offline responder's long reply is what gets split. */
+async function sendInbound(): Promise<string> {
   const { ingest, db } = stack.switchboard.services;
   const chat = randomUUID();
   const receipt = await ingest.accept({
@@ -67,7 +68,6 @@ async function sendReply(text: string): Promise<string> {
     mentionsAgent: true,
     verifiedBy: 'test',
   });
-  // Replace the agent's reply text by a long known one before it is sent: write it directly.
   await waitUntil(
     () => countRows(db, `SELECT count(*) AS n FROM outbox o JOIN messages m ON m.id = o.message_id WHERE m.reply_to_event_id = $1`, [receipt.eventId]),
     (n) => n === 1,
@@ -78,7 +78,7 @@ async function sendReply(text: string): Promise<string> {
 it('splits long replies, paces the parts, resumes after a failure and waits out a 429', async () => {
   // The offline responder's reply is long (hundreds of characters): it must arrive in ≤ 40-char parts.
   failures.push('once', { retryAfterMs: 700 });
-  const eventId = await sendReply('hi');
+  const eventId = await sendInbound();
   const { db } = stack.switchboard.services;
   await waitUntil(
     () => countRows(db, `SELECT count(*) AS n FROM outbox o JOIN messages m ON m.id = o.message_id WHERE m.reply_to_event_id = $1 AND o.status = 'sent'`, [eventId]),
