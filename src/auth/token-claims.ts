@@ -1,6 +1,7 @@
 /**
- * The exact shapes of our two JWT kinds. Schemas are strict so one kind's claims never parse
- * as the other's, and anything we did not issue (extra claims, arrays for `aud`) is refused.
+ * The exact shapes of our three JWT kinds (access, WebSocket ticket, second sign-in step). Schemas
+ * are strict so one kind's claims never parse as another's, and anything we did not issue (extra
+ * claims, arrays for `aud`) is refused. Refresh tokens are opaque (`sbr_…`), never JWTs.
  */
 import { z } from 'zod';
 
@@ -18,6 +19,15 @@ export const ACCESS_TOKEN_TYP = 'sb-access+jwt';
 
 /** `typ` header of WebSocket tickets; distinct so a ticket never passes as an access token. */
 export const WS_TICKET_TYP = 'sb-ws+jwt';
+
+/** `typ` header of the second sign-in step's token (password accepted, code still owed). */
+export const MFA_TOKEN_TYP = 'sb-mfa+jwt';
+
+/** What an mfa token lets its holder do: prove a code, or (policy requires 2FA) enrol first. */
+export const MFA_PURPOSES = ['verify', 'enrol'] as const;
+
+/** The purpose of an mfa token. */
+export type MfaPurpose = (typeof MFA_PURPOSES)[number];
 
 const numericDate = z.int().nonnegative();
 
@@ -38,8 +48,15 @@ export const AccessClaimsSchema = z
   .strictObject({ ...base, role: RoleSchema, sid: z.uuid().optional() })
   .refine(expAfterIat, { message: 'exp must be after iat' });
 
-/** Claims inside a WebSocket ticket. */
-export const WsTicketClaimsSchema = z.strictObject(base).refine(expAfterIat, { message: 'exp must be after iat' });
+/** Claims inside a WebSocket ticket; `sid` names the sign-in session the socket belongs to. */
+export const WsTicketClaimsSchema = z
+  .strictObject({ ...base, sid: z.uuid().optional() })
+  .refine(expAfterIat, { message: 'exp must be after iat' });
+
+/** Claims inside an mfa token; `pur` is required, so no other kind's claims parse as these. */
+export const MfaClaimsSchema = z
+  .strictObject({ ...base, pur: z.enum(MFA_PURPOSES) })
+  .refine(expAfterIat, { message: 'exp must be after iat' });
 
 /** What callers pass to issue an access token; validated so we never sign something we would refuse. */
 export const AccessTokenInputSchema = z.strictObject({
@@ -50,4 +67,7 @@ export const AccessTokenInputSchema = z.strictObject({
 });
 
 /** What callers pass to issue a WebSocket ticket. */
-export const WsTicketInputSchema = z.strictObject({ userId: z.uuid(), tenantId: z.uuid() });
+export const WsTicketInputSchema = z.strictObject({ userId: z.uuid(), tenantId: z.uuid(), sessionId: z.uuid().optional() });
+
+/** What callers pass to issue an mfa token. */
+export const MfaTokenInputSchema = z.strictObject({ userId: z.uuid(), tenantId: z.uuid(), purpose: z.enum(MFA_PURPOSES) });

@@ -1,5 +1,5 @@
 /**
- * Access tokens and WebSocket tickets: EdDSA (Ed25519) JWTs via jose.
+ * Access tokens, WebSocket tickets and second-step (mfa) tokens: EdDSA (Ed25519) JWTs via jose.
  *
  * Verification is deliberately narrow (RFC 8725): a size cap before parsing, a header allowlist
  * (`alg` EdDSA, our exact `typ` per kind, our `kid` compared and never looked up, nothing else),
@@ -16,19 +16,26 @@ import {
   ACCESS_TOKEN_TYP,
   AccessClaimsSchema,
   AccessTokenInputSchema,
+  MFA_TOKEN_TYP,
+  MfaClaimsSchema,
+  MfaTokenInputSchema,
   WS_TICKET_TYP,
   WsTicketClaimsSchema,
   WsTicketInputSchema,
+  type MfaPurpose,
   type Role,
 } from './token-claims.ts';
 
-export { ACCESS_TOKEN_TYP, ROLES, WS_TICKET_TYP, type Role } from './token-claims.ts';
+export { ACCESS_TOKEN_TYP, MFA_TOKEN_TYP, ROLES, WS_TICKET_TYP, type MfaPurpose, type Role } from './token-claims.ts';
 
 /** Longest token we will even look at; ours are well under 1 KiB. */
 export const MAX_TOKEN_CHARS = 4096;
 
 /** Seconds of clock skew tolerated on exp, nbf and iat. */
 export const CLOCK_TOLERANCE_SECONDS = 5;
+
+/** Default lifetime of an mfa token: time to open the authenticator app and type a code. */
+export const DEFAULT_MFA_TTL_SECONDS = 300;
 
 /** Dependencies of the token service. */
 export interface TokenServiceDeps {
@@ -39,6 +46,8 @@ export interface TokenServiceDeps {
   readonly clock: Clock;
   readonly accessTtlSeconds: number;
   readonly ticketTtlSeconds: number;
+  /** Lifetime of the second sign-in step's token; defaults to `DEFAULT_MFA_TTL_SECONDS`. */
+  readonly mfaTtlSeconds?: number;
   /** Source of `jti` values (UUIDs); defaults to random UUIDs. */
   readonly ids?: IdSource;
 }
@@ -48,6 +57,9 @@ export type AccessTokenInput = z.input<typeof AccessTokenInputSchema>;
 
 /** Input for a WebSocket ticket. */
 export type WsTicketInput = z.input<typeof WsTicketInputSchema>;
+
+/** Input for an mfa token. */
+export type MfaTokenInput = z.input<typeof MfaTokenInputSchema>;
 
 /** A verified access token. */
 export interface AccessTokenClaims {
@@ -64,6 +76,16 @@ export interface WsTicketClaims {
   readonly userId: string;
   readonly tenantId: string;
   readonly jti: string;
+  readonly sessionId?: string;
+  readonly expiresAt: Date;
+}
+
+/** A verified mfa token; the caller must still consume `jti` once (single use). */
+export interface MfaTokenClaims {
+  readonly userId: string;
+  readonly tenantId: string;
+  readonly purpose: MfaPurpose;
+  readonly jti: string;
   readonly expiresAt: Date;
 }
 
@@ -77,6 +99,10 @@ export interface TokenService {
   issueWsTicket(input: WsTicketInput): Promise<{ ticket: string; jti: string; expiresAt: Date }>;
   /** Verifies a WebSocket ticket; throws `unauthenticated`. */
   verifyWsTicket(ticket: string): Promise<WsTicketClaims>;
+  /** Signs the second sign-in step's token (short TTL; its `jti` is for single-use tracking). */
+  issueMfaToken(input: MfaTokenInput): Promise<{ token: string; jti: string; expiresAt: Date }>;
+  /** Verifies an mfa token; throws `unauthenticated`. */
+  verifyMfaToken(token: string): Promise<MfaTokenClaims>;
   /** Public JWK (with kid, alg, use) for a JWKS endpoint. */
   publicJwk(): Readonly<JWK>;
   /** The `kid` every token we issue carries. */
@@ -148,6 +174,7 @@ export async function createTokenService(deps: TokenServiceDeps): Promise<TokenS
   }
   const accessTtl = positiveInt('ACCESS_TOKEN_TTL_SECONDS', deps.accessTtlSeconds, 86_400);
   const ticketTtl = positiveInt('WS_TICKET_TTL_SECONDS', deps.ticketTtlSeconds, 3_600);
+  const mfaTtl = positiveInt('MFA_TOKEN_TTL_SECONDS', deps.mfaTtlSeconds ?? DEFAULT_MFA_TTL_SECONDS, 3_600);
   const { clock, issuer, audience } = deps;
   const ids = deps.ids ?? randomIds;
 
@@ -241,7 +268,9 @@ export async function createTokenService(deps: TokenServiceDeps): Promise<TokenS
     async issueWsTicket(input: WsTicketInput) {
       const parsed = WsTicketInputSchema.safeParse(input);
       if (!parsed.success) throw new SwitchboardError('internal', 'Refusing to issue a WebSocket ticket for invalid claims');
-      const { token, jti, expiresAt } = await sign(WS_TICKET_TYP, parsed.data.userId, { tid: parsed.data.tenantId }, ticketTtl);
+      const { userId, tenantId, sessionId } = parsed.data;
+      const claims: JWTPayload = { tid: tenantId, ...(sessionId === undefined ? {} : { sid: sessionId }) };
+      const { token, jti, expiresAt } = await sign(WS_TICKET_TYP, userId, claims, ticketTtl);
       return { ticket: token, jti, expiresAt };
     },
 
@@ -249,8 +278,23 @@ export async function createTokenService(deps: TokenServiceDeps): Promise<TokenS
       const payload = await verify(ticket, WS_TICKET_TYP, ticketTtl, 'ws_ticket');
       const claims = WsTicketClaimsSchema.safeParse(payload);
       if (!claims.success) throw reject('bad_claims', 'ws_ticket');
-      const { sub, tid, jti, exp } = claims.data;
-      return { userId: sub, tenantId: tid, jti, expiresAt: new Date(exp * 1000) };
+      const { sub, tid, jti, sid, exp } = claims.data;
+      return { userId: sub, tenantId: tid, jti, ...(sid === undefined ? {} : { sessionId: sid }), expiresAt: new Date(exp * 1000) };
+    },
+
+    async issueMfaToken(input: MfaTokenInput) {
+      const parsed = MfaTokenInputSchema.safeParse(input);
+      if (!parsed.success) throw new SwitchboardError('internal', 'Refusing to issue an mfa token for invalid claims');
+      const { userId, tenantId, purpose } = parsed.data;
+      return sign(MFA_TOKEN_TYP, userId, { tid: tenantId, pur: purpose }, mfaTtl);
+    },
+
+    async verifyMfaToken(token: string): Promise<MfaTokenClaims> {
+      const payload = await verify(token, MFA_TOKEN_TYP, mfaTtl, 'mfa');
+      const claims = MfaClaimsSchema.safeParse(payload);
+      if (!claims.success) throw reject('bad_claims', 'mfa');
+      const { sub, tid, pur, jti, exp } = claims.data;
+      return { userId: sub, tenantId: tid, purpose: pur, jti, expiresAt: new Date(exp * 1000) };
     },
   });
 }

@@ -9,7 +9,8 @@ import { formatConversationKey } from '../core/conversation-key.ts';
 import type { ConversationRef } from '../core/envelope.ts';
 import type { Db } from '../store/db.ts';
 import { consumeWsTicket } from '../store/ws-tickets.ts';
-import { getUser } from '../store/users.ts';
+import { getSessionWithUser } from '../store/sessions.ts';
+import { isSessionLive } from '../auth/sessions.ts';
 import { isParticipant, upsertConversation, upsertParticipant } from '../store/conversations.ts';
 import { getMessage, historyPage, type MessageRecord } from '../store/messages.ts';
 import { readableText, type TextSealer } from '../pipeline/protect-text.ts';
@@ -86,15 +87,27 @@ export function createWebchatService(deps: WebchatServiceDeps) {
   };
 
   return {
-    authenticateTicket: async (ticket: string): Promise<WebchatIdentity> => {
+    /** A ticket opens a socket for its session: the session must be live, and its end (or revocation) closes it. */
+    authenticateTicket: async (ticket: string): Promise<WebchatIdentity & { sessionId: string; sessionExpiresAt: Date }> => {
       const claims = await deps.tokens.verifyWsTicket(ticket);
-      const consumed = await consumeWsTicket(db, claims.jti, claims.userId, new Date(deps.clock.now()));
+      if (claims.sessionId === undefined) throw new SwitchboardError('unauthenticated', 'Ticket names no session');
+      const now = deps.clock.now();
+      const consumed = await consumeWsTicket(db, claims.jti, claims.userId, new Date(now));
       if (!consumed) throw new SwitchboardError('unauthenticated', 'Ticket already used or expired');
-      const user = await getUser(db, claims.userId);
-      if (!user || user.disabled || user.tenantId !== claims.tenantId) {
-        throw new SwitchboardError('unauthenticated', 'Unknown user');
+      const found = await getSessionWithUser(db, claims.sessionId);
+      if (!found || found.session.userId !== claims.userId || !isSessionLive(found.session, now)) {
+        throw new SwitchboardError('unauthenticated', 'Session ended');
       }
-      return { userId: user.id, tenantId: user.tenantId, displayName: user.displayName };
+      const { user, session } = found;
+      if (user.disabled || user.tenantId !== claims.tenantId) throw new SwitchboardError('unauthenticated', 'Unknown user');
+      return {
+        userId: user.id,
+        tenantId: user.tenantId,
+        displayName: user.displayName,
+        sessionId: session.id,
+        // The absolute end: an open socket outlives idle periods (its page keeps refreshing), never the session.
+        sessionExpiresAt: session.absoluteExpiresAt,
+      };
     },
 
     openConversation,

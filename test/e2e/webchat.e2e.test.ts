@@ -3,7 +3,7 @@
  * whole product started in-process (API + workers, real Postgres and Redis, offline LLM provider).
  *
  * The tests in this file run in order on one page and build on each other: sign-in failure, sign-in,
- * PII redaction, hostile markup, an over-long message, sign-out. No fixed sleeps: every wait is for
+ * PII redaction, hostile markup, an over-long message, a reload, sign-out. No fixed sleeps: every wait is for
  * something on the page.
  */
 import { mkdir } from 'node:fs/promises';
@@ -105,7 +105,7 @@ describe('web chat in a real browser', { timeout: 60_000 }, () => {
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
     expect(await page.locator('#login-view').isHidden()).toBe(true);
     expect(seen.webSockets).toEqual(['/ws']);
-    // The access token lives only in memory.
+    // The access token lives only in memory (the refresh token in an HttpOnly cookie).
     const stored = await page.evaluate(() => localStorage.length + sessionStorage.length);
     expect(stored).toBe(0);
   });
@@ -170,12 +170,28 @@ describe('web chat in a real browser', { timeout: 60_000 }, () => {
     expect(seen.webSockets).toEqual(['/ws']); // never reconnected
   });
 
-  it('signs out: drops the session, closes the socket and clears the conversation', async () => {
+  it('keeps the session across a reload (the HttpOnly refresh cookie) and shows the history again', async () => {
+    await page.reload();
+    await page.locator('#connection-status[data-state="online"]').waitFor();
+    expect(await page.locator('#login-view').isHidden()).toBe(true);
+    await expect.poll(() => messages().locator('article').count()).toBeGreaterThan(0);
+    expect(seen.webSockets).toEqual(['/ws', '/ws']);
+    // Nothing readable by scripts: the cookie is HttpOnly, the access token only in memory.
+    expect(await page.evaluate<string>('document.cookie + String(localStorage.length + sessionStorage.length)')).toBe('0');
+  });
+
+  it('signs out: ends the session on the server, closes the socket and clears the conversation', async () => {
+    const closedBefore = seen.closedWebSockets.length;
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     expect(await page.locator('#chat-view').isHidden()).toBe(true);
     expect(await messages().locator('article').count()).toBe(0);
-    await expect.poll(() => seen.closedWebSockets.length).toBe(1);
+    await expect.poll(() => seen.closedWebSockets.length).toBe(closedBefore + 1);
+    // The server ended the session too: a reload does not sign the page back in.
+    await page.reload();
+    await page.locator('html[data-ready="true"]').waitFor({ state: 'attached' });
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(await page.locator('#chat-view').isHidden()).toBe(true);
   });
 
   it('ran without CSP violations, page errors or dialogs', () => {

@@ -10,12 +10,15 @@
  *   literally. Newlines come from CSS `white-space: pre-wrap`.
  * - The page runs under a strict CSP (script-src 'self', style-src 'self'): no inline script, no
  *   inline style, no eval. Styling changes go through classes and data-* attributes only.
- * - The access token lives ONLY in memory (the `session` object below), never in localStorage,
- *   sessionStorage or a cookie, so an XSS bug elsewhere or a shared machine cannot lift it from
- *   storage. The deliberate cost for now: reloading the page asks the user to sign in again.
- *   (A refresh-token cookie flow can replace this later without changing the rest of the page.)
+ * - The access token (15 minutes) lives ONLY in memory (the `session` object below), never in
+ *   localStorage, sessionStorage or a readable cookie. The refresh token is an HttpOnly cookie this
+ *   script can neither read nor leak; the page spends it (with the X-Switchboard-CSRF header) to get
+ *   a new access token shortly before the old one expires, after a reload, and when the socket
+ *   reports a session problem. Signing out revokes the session on the server.
  * - The WebSocket authenticates with a single-use ticket (30 s) fetched with the token for every
  *   (re)connect; the token itself never goes into a URL.
+ * - Two-factor sign-in: a second step (code or recovery code) after the password, enrolment with
+ *   a server-rendered QR code (an <img> with a data: URL) and recovery codes shown once.
  */
 
 /** The server's limit on message length (UTF-16 code units, like the server's zod `.max`). */
@@ -31,6 +34,10 @@ const STABLE_CONNECTION_MS = 10_000;
 const TYPING_TIMEOUT_MS = 120_000;
 /** Longest Retry-After the page honours before letting the user try again anyway. */
 const MAX_RETRY_AFTER_MS = 5 * 60_000;
+/** Refresh the access token this long before it expires. */
+const REFRESH_AHEAD_MS = 60_000;
+/** After a failed refresh for a network reason, try again after this long. */
+const REFRESH_RETRY_MS = 15_000;
 /** Close codes (see the server's WebSocket route). */
 const CLOSE_NORMAL = 1000;
 const CLOSE_POLICY_VIOLATION = 1008;
@@ -38,7 +45,8 @@ const CLOSE_SESSION_INVALID = 4001;
 
 /**
  * @typedef {{ id: string, email: string, displayName: string, role: string }} User
- * @typedef {{ accessToken: string, expiresAt: number, user: User }} Session
+ * @typedef {{ accessToken: string, expiresAt: number, sessionId: string, user: User }} Session
+ * @typedef {{ kind: 'session', session: Session } | { kind: 'mfa', purpose: 'verify' | 'enrol', mfaToken: string }} LoginResult
  * @typedef {{
  *   id: string, conversationId: string, role: 'user' | 'agent', text: string, createdAt: string,
  *   clientMessageId?: string, pii?: { types: string[], action: 'log' | 'redact' | 'block' }
@@ -95,6 +103,21 @@ const state = {
   typingTimer: undefined,
   sendBlockedUntil: 0,
   loginBlockedUntil: 0,
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  refreshTimer: undefined,
+  /** The refresh in flight, so concurrent callers share it (a refresh token works once). */
+  /** @type {Promise<Session | null> | null} */
+  refreshing: null,
+  /** The second sign-in step's token (memory only), and whether a recovery code is being typed. */
+  /** @type {string | null} */
+  mfaToken: null,
+  mfaUseRecovery: false,
+  /** 'account': the security panel of a signed-in user; 'required': enrolment the workspace requires at sign-in. */
+  /** @type {'account' | 'required' | null} */
+  securityMode: null,
+  /** A session completed by a required enrolment, started once the recovery codes were saved. */
+  /** @type {Session | null} */
+  pendingSession: null,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -135,6 +158,44 @@ const dom = {
   send: byId('composer-send', HTMLButtonElement),
   composerError: byId('composer-error', HTMLElement),
   count: byId('composer-count', HTMLElement),
+  mfaForm: byId('mfa-form', HTMLFormElement),
+  mfaHint: byId('mfa-hint', HTMLElement),
+  mfaCodeField: byId('mfa-code-field', HTMLElement),
+  mfaCode: byId('mfa-code', HTMLInputElement),
+  mfaRecoveryField: byId('mfa-recovery-field', HTMLElement),
+  mfaRecovery: byId('mfa-recovery', HTMLInputElement),
+  mfaError: byId('mfa-error', HTMLElement),
+  mfaSubmit: byId('mfa-submit', HTMLButtonElement),
+  mfaToggle: byId('mfa-toggle', HTMLButtonElement),
+  mfaCancel: byId('mfa-cancel', HTMLButtonElement),
+  oidcProviders: byId('oidc-providers', HTMLElement),
+  oidcGoogle: byId('oidc-google', HTMLAnchorElement),
+  oidcGithub: byId('oidc-github', HTMLAnchorElement),
+  openSecurity: byId('open-security', HTMLButtonElement),
+  securityView: byId('security-view', HTMLElement),
+  securityTitle: byId('security-title', HTMLElement),
+  securityBack: byId('security-back', HTMLButtonElement),
+  securityNotice: byId('security-notice', HTMLElement),
+  tfaStatus: byId('tfa-status', HTMLElement),
+  tfaStart: byId('tfa-start', HTMLButtonElement),
+  tfaEnrol: byId('tfa-enrol', HTMLElement),
+  tfaQr: byId('tfa-qr', HTMLImageElement),
+  tfaSecret: byId('tfa-secret', HTMLElement),
+  tfaUri: byId('tfa-uri', HTMLElement),
+  tfaConfirmForm: byId('tfa-confirm-form', HTMLFormElement),
+  tfaCode: byId('tfa-code', HTMLInputElement),
+  tfaConfirm: byId('tfa-confirm', HTMLButtonElement),
+  tfaError: byId('tfa-error', HTMLElement),
+  tfaRecovery: byId('tfa-recovery', HTMLElement),
+  tfaRecoveryList: byId('tfa-recovery-list', HTMLElement),
+  tfaRecoveryDone: byId('tfa-recovery-done', HTMLButtonElement),
+  tfaDisableForm: byId('tfa-disable-form', HTMLFormElement),
+  tfaDisableCode: byId('tfa-disable-code', HTMLInputElement),
+  tfaDisableError: byId('tfa-disable-error', HTMLElement),
+  sessionsSection: byId('sessions-section', HTMLElement),
+  sessionsList: byId('sessions-list', HTMLElement),
+  sessionsError: byId('sessions-error', HTMLElement),
+  signOutEverywhere: byId('sign-out-everywhere', HTMLButtonElement),
 };
 
 /**
@@ -220,22 +281,25 @@ function backoffDelay(attempt) {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * POSTs JSON and returns the parsed JSON answer; throws ApiError for network errors and non-2xx.
+ * Calls the API with JSON and returns the parsed answer ({} for 204); throws ApiError for network
+ * errors and non-2xx. Every call carries the CSRF header: the refresh cookie is spent only with it.
+ * @param {'GET' | 'POST' | 'PUT' | 'DELETE'} method
  * @param {string} path
- * @param {unknown} body
+ * @param {unknown} [body]
  * @param {string} [accessToken]
  * @returns {Promise<Frame>}
  */
-async function postJson(path, body, accessToken) {
+async function request(method, path, body, accessToken) {
   /** @type {Record<string, string>} */
-  const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
+  const headers = { Accept: 'application/json', 'X-Switchboard-CSRF': '1' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
   let res;
   try {
     res = await fetch(path, {
-      method: 'POST',
+      method,
       headers,
-      body: JSON.stringify(body),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       credentials: 'same-origin',
       cache: 'no-store',
       redirect: 'error',
@@ -243,6 +307,7 @@ async function postJson(path, body, accessToken) {
   } catch {
     throw new ApiError(0, 'network_error', 'Could not reach the server. Check your connection.', undefined);
   }
+  if (res.status === 204) return {};
   /** @type {unknown} */
   let data;
   try {
@@ -264,25 +329,38 @@ async function postJson(path, body, accessToken) {
 }
 
 /**
- * @param {string} email
- * @param {string} password
- * @returns {Promise<Session>}
+ * POSTs JSON (kept for the callers that only post).
+ * @param {string} path
+ * @param {unknown} body
+ * @param {string} [accessToken]
  */
-async function login(email, password) {
-  const data = await postJson('/api/v1/auth/login', { email, password });
+function postJson(path, body, accessToken) {
+  return request('POST', path, body, accessToken);
+}
+
+/**
+ * A completed sign-in or refresh answer as a Session; throws for anything else.
+ * @param {Frame} data
+ * @returns {Session}
+ */
+function parseSession(data) {
   const user = data.user;
+  const session = data.session;
   if (
     !isString(data.accessToken) ||
     typeof data.expiresIn !== 'number' ||
     !isObject(user) ||
     !isString(user.id) ||
-    !isString(user.email)
+    !isString(user.email) ||
+    !isObject(session) ||
+    !isString(session.id)
   ) {
     throw new ApiError(200, 'bad_response', 'The server sent an unexpected sign-in answer.', undefined);
   }
   return {
     accessToken: data.accessToken,
     expiresAt: Date.now() + data.expiresIn * 1000,
+    sessionId: session.id,
     user: {
       id: user.id,
       email: user.email,
@@ -292,9 +370,102 @@ async function login(email, password) {
   };
 }
 
-/** @param {string} accessToken @returns {Promise<string>} a single-use WebSocket ticket */
-async function fetchTicket(accessToken) {
-  const data = await postJson('/api/v1/ws-ticket', {}, accessToken);
+/**
+ * Password sign-in: a session, or the second step (a code, or an enrolment the workspace requires).
+ * @param {string} email
+ * @param {string} password
+ * @returns {Promise<LoginResult>}
+ */
+async function login(email, password) {
+  const data = await postJson('/api/v1/auth/login', { email, password });
+  if (isString(data.mfaToken) && (data.mfaRequired === true || data.mfaEnrolmentRequired === true)) {
+    return { kind: 'mfa', purpose: data.mfaRequired === true ? 'verify' : 'enrol', mfaToken: data.mfaToken };
+  }
+  return { kind: 'session', session: parseSession(data) };
+}
+
+/**
+ * Spends the refresh cookie for a new access token (and a new cookie). Single flight: a refresh
+ * token works once, so concurrent callers share one request. Resolves null when the session is over.
+ * @returns {Promise<Session | null>}
+ */
+function refreshSession() {
+  state.refreshing ??= (async () => {
+    try {
+      // Tabs share the cookie: two refreshing at once (timers firing together after a laptop wakes)
+      // would present one token twice, which the server must treat as theft. A Web Lock makes the
+      // tabs take turns, so the second one sends the cookie the first one just received.
+      const spend = async () => parseSession(await postJson('/api/v1/auth/refresh', {}));
+      return navigator.locks ? await navigator.locks.request('switchboard-refresh', spend) : await spend();
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) return null;
+      throw err;
+    } finally {
+      state.refreshing = null;
+    }
+  })();
+  return state.refreshing;
+}
+
+/** Keeps the access token fresh: refreshes shortly before it expires. */
+function scheduleRefresh() {
+  clearTimeout(state.refreshTimer);
+  const session = state.session;
+  if (!session) return;
+  const delay = Math.max(5_000, session.expiresAt - Date.now() - REFRESH_AHEAD_MS);
+  state.refreshTimer = setTimeout(() => void renewAccessToken(), delay);
+}
+
+/**
+ * Renews the access token of the current session. Returns false when the session is over (the
+ * page then returns to sign-in); network trouble retries later and keeps the old token meanwhile.
+ * @returns {Promise<boolean>}
+ */
+async function renewAccessToken() {
+  const current = state.session;
+  if (!current) return false;
+  try {
+    const next = await refreshSession();
+    if (state.session !== current) return state.session !== null;
+    if (!next) {
+      endSession('Your session has ended. Please sign in again.');
+      return false;
+    }
+    state.session = next;
+    scheduleRefresh();
+    return true;
+  } catch {
+    clearTimeout(state.refreshTimer);
+    state.refreshTimer = setTimeout(() => void renewAccessToken(), REFRESH_RETRY_MS);
+    return true;
+  }
+}
+
+/**
+ * An authenticated API call: renews an (almost) expired access token first, and once more on a 401.
+ * @param {'GET' | 'POST' | 'PUT' | 'DELETE'} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<Frame>}
+ */
+async function authed(method, path, body) {
+  if (!state.session) throw new ApiError(401, 'unauthenticated', 'Please sign in again.', undefined);
+  if (Date.now() >= state.session.expiresAt - 5_000 && !(await renewAccessToken())) {
+    throw new ApiError(401, 'unauthenticated', 'Your session has ended. Please sign in again.', undefined);
+  }
+  const token = state.session?.accessToken;
+  try {
+    return await request(method, path, body, token);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 401 || !state.session) throw err;
+    if (!(await renewAccessToken()) || !state.session) throw err;
+    return request(method, path, body, state.session.accessToken);
+  }
+}
+
+/** @returns {Promise<string>} a single-use WebSocket ticket */
+async function fetchTicket() {
+  const data = await authed('POST', '/api/v1/ws-ticket', {});
   if (!isString(data.ticket)) throw new ApiError(200, 'bad_response', 'The server sent no ticket.', undefined);
   return data.ticket;
 }
@@ -309,10 +480,21 @@ function socketUrl(ticket) {
 // Views
 // ---------------------------------------------------------------------------------------------
 
+/** Shows exactly one of the three views. @param {'login' | 'chat' | 'security'} which */
+function showView(which) {
+  dom.loginView.hidden = which !== 'login';
+  dom.chatView.hidden = which !== 'chat';
+  dom.securityView.hidden = which !== 'security';
+}
+
 /** @param {string} [notice] shown above the form (e.g. "session ended") */
 function showLogin(notice) {
-  dom.chatView.hidden = true;
-  dom.loginView.hidden = false;
+  clearMfa();
+  state.securityMode = null;
+  state.pendingSession = null;
+  showView('login');
+  dom.loginForm.hidden = false;
+  dom.mfaForm.hidden = true;
   dom.loginNotice.textContent = notice ?? '';
   dom.loginNotice.hidden = !notice;
   dom.loginError.textContent = '';
@@ -324,8 +506,7 @@ function showChat() {
   const user = state.session?.user;
   dom.userName.textContent = user ? user.displayName || user.email : '';
   dom.userName.title = user ? user.email : '';
-  dom.loginView.hidden = true;
-  dom.chatView.hidden = false;
+  showView('chat');
   clearComposerError();
   updateCounter();
   dom.input.focus();
@@ -361,9 +542,11 @@ async function onLoginSubmit(event) {
   }
   setLoginBusy(true);
   try {
-    const session = await login(email, password);
+    const result = await login(email, password);
     dom.loginPassword.value = '';
-    startSession(session);
+    if (result.kind === 'session') startSession(result.session);
+    else if (result.purpose === 'verify') showMfaStep(result.mfaToken);
+    else void openRequiredEnrolment(result.mfaToken);
   } catch (err) {
     dom.loginPassword.value = '';
     dom.loginPassword.focus();
@@ -397,10 +580,80 @@ function setLoginBusy(busy) {
   dom.loginForm.setAttribute('aria-busy', String(busy));
 }
 
+/** The second step: the password was right, a code from the app (or a recovery code) is owed. */
+function showMfaStep(/** @type {string} */ mfaToken) {
+  state.mfaToken = mfaToken;
+  setMfaMode(false);
+  dom.loginForm.hidden = true;
+  dom.mfaForm.hidden = false;
+  dom.mfaError.textContent = '';
+  dom.mfaCode.focus();
+}
+
+/** @param {boolean} useRecovery */
+function setMfaMode(useRecovery) {
+  state.mfaUseRecovery = useRecovery;
+  dom.mfaCodeField.hidden = useRecovery;
+  dom.mfaRecoveryField.hidden = !useRecovery;
+  dom.mfaHint.textContent = useRecovery
+    ? 'Enter one of the recovery codes you saved when you set up two-factor sign-in. Each works once.'
+    : 'Enter the 6-digit code from your authenticator app.';
+  dom.mfaToggle.textContent = useRecovery ? 'Use a code from the app instead' : 'Use a recovery code instead';
+  dom.mfaCode.value = '';
+  dom.mfaRecovery.value = '';
+  dom.mfaError.textContent = '';
+  (useRecovery ? dom.mfaRecovery : dom.mfaCode).focus();
+}
+
+function clearMfa() {
+  state.mfaToken = null;
+  dom.mfaCode.value = '';
+  dom.mfaRecovery.value = '';
+  dom.mfaError.textContent = '';
+}
+
+/** @param {SubmitEvent} event */
+async function onMfaSubmit(event) {
+  event.preventDefault();
+  const mfaToken = state.mfaToken;
+  if (!mfaToken) return;
+  const value = (state.mfaUseRecovery ? dom.mfaRecovery.value : dom.mfaCode.value).trim();
+  if (!value) {
+    dom.mfaError.textContent = state.mfaUseRecovery ? 'Enter a recovery code.' : 'Enter the code from your app.';
+    return;
+  }
+  dom.mfaSubmit.disabled = true;
+  try {
+    const body = state.mfaUseRecovery ? { mfaToken, recoveryCode: value } : { mfaToken, code: value };
+    const session = parseSession(await postJson('/api/v1/auth/2fa/verify', body));
+    clearMfa();
+    startSession(session);
+  } catch (err) {
+    dom.mfaCode.value = '';
+    dom.mfaRecovery.value = '';
+    if (err instanceof ApiError && err.status === 401 && /expired|already used/i.test(err.message)) {
+      showLogin(err.message);
+      return;
+    }
+    dom.mfaError.textContent =
+      err instanceof ApiError && err.status === 429
+        ? `Too many wrong codes. Try again in ${secondsText(err.retryAfterMs ?? 900_000)}.`
+        : err instanceof ApiError && err.status === 401
+          ? 'That code did not work. Check the time on your phone and try again.'
+          : err instanceof ApiError
+            ? err.message
+            : 'Verification failed. Please try again.';
+    (state.mfaUseRecovery ? dom.mfaRecovery : dom.mfaCode).focus();
+  } finally {
+    dom.mfaSubmit.disabled = false;
+  }
+}
+
 /** @param {Session} session */
 function startSession(session) {
   teardown();
   state.session = session;
+  scheduleRefresh();
   showChat();
   void connect();
 }
@@ -410,6 +663,8 @@ function teardown() {
   state.generation += 1;
   clearTimeout(state.reconnectTimer);
   state.reconnectTimer = undefined;
+  clearTimeout(state.refreshTimer);
+  state.refreshTimer = undefined;
   const socket = state.socket;
   state.socket = null;
   state.live = false;
@@ -427,18 +682,314 @@ function teardown() {
   dom.loadEarlier.hidden = true;
   dom.input.value = '';
   clearComposerError();
+  resetSecurityPanel();
 }
 
-function signOut() {
-  // The access token is only in memory: forgetting it is the sign-out. (No server-side revoke yet.)
+/** Ends the session on the server (and the refresh cookie with it), then here. */
+async function signOut() {
+  const token = state.session?.accessToken;
   teardown();
   showLogin('You have signed out.');
+  try {
+    // With the access token when we have one; the cookie alone (plus the CSRF header) also works.
+    await request('POST', '/api/v1/auth/logout', {}, token);
+  } catch {
+    if (token) await request('POST', '/api/v1/auth/logout', {}).catch(() => undefined);
+  }
 }
 
 /** @param {string} notice */
 function endSession(notice) {
   teardown();
   showLogin(notice);
+}
+
+/** On load: a live refresh cookie signs the page straight back in (it survives a reload). */
+async function resumeSession() {
+  try {
+    const session = await refreshSession();
+    if (session && !state.session) startSession(session);
+  } catch {
+    // Offline or the server is down: the sign-in form stays.
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Account security: two-factor sign-in and sessions
+// ---------------------------------------------------------------------------------------------
+
+function resetSecurityPanel() {
+  dom.tfaEnrol.hidden = true;
+  dom.tfaRecovery.hidden = true;
+  dom.tfaDisableForm.hidden = true;
+  dom.tfaStart.hidden = true;
+  dom.tfaQr.removeAttribute('src');
+  dom.tfaSecret.textContent = '';
+  dom.tfaUri.textContent = '';
+  dom.tfaRecoveryList.replaceChildren();
+  dom.tfaCode.value = '';
+  dom.tfaDisableCode.value = '';
+  dom.tfaError.textContent = '';
+  dom.tfaDisableError.textContent = '';
+  dom.sessionsList.replaceChildren();
+  dom.sessionsError.textContent = '';
+  dom.securityNotice.hidden = true;
+  dom.tfaStatus.textContent = '';
+  dom.tfaStatus.dataset.state = 'unknown';
+}
+
+/** @param {string} text */
+function showSecurityNotice(text) {
+  dom.securityNotice.textContent = text;
+  dom.securityNotice.hidden = !text;
+}
+
+/** The panel of a signed-in user (from the chat header). */
+async function openAccountSecurity() {
+  if (!state.session) return;
+  resetSecurityPanel();
+  state.securityMode = 'account';
+  dom.securityTitle.textContent = 'Account security';
+  dom.securityBack.textContent = 'Back to chat';
+  dom.sessionsSection.hidden = false;
+  showView('security');
+  dom.securityBack.focus();
+  await Promise.all([loadTwoFactorStatus(), loadSessions()]);
+}
+
+/** The enrolment a workspace requires before this sign-in can finish (the token can only enrol). */
+async function openRequiredEnrolment(/** @type {string} */ mfaToken) {
+  state.mfaToken = mfaToken;
+  resetSecurityPanel();
+  state.securityMode = 'required';
+  dom.securityTitle.textContent = 'Set up two-factor sign-in';
+  dom.securityBack.textContent = 'Cancel';
+  dom.sessionsSection.hidden = true;
+  showView('security');
+  showSecurityNotice('Your workspace requires two-factor sign-in for your role. Set it up to finish signing in.');
+  setTfaStatus('off', 'Not set up yet.');
+  await startEnrolment();
+}
+
+function closeSecurity() {
+  if (state.securityMode === 'required') {
+    showLogin('Sign-in was not finished: two-factor sign-in is required for your account.');
+    return;
+  }
+  state.securityMode = null;
+  resetSecurityPanel();
+  if (state.session) showChat();
+  else showLogin();
+}
+
+/** @param {'on' | 'off' | 'pending' | 'unknown'} kind @param {string} text */
+function setTfaStatus(kind, text) {
+  dom.tfaStatus.dataset.state = kind;
+  dom.tfaStatus.textContent = text;
+}
+
+async function loadTwoFactorStatus() {
+  try {
+    const status = await authed('GET', '/api/v1/auth/2fa');
+    const remaining = typeof status.recoveryCodesRemaining === 'number' ? status.recoveryCodesRemaining : 0;
+    if (status.enabled === true) {
+      const since = isString(status.enabledAt) ? ` since ${new Date(status.enabledAt).toLocaleDateString()}` : '';
+      setTfaStatus('on', `On${since}. ${remaining} recovery code${remaining === 1 ? '' : 's'} left.`);
+      dom.tfaStart.hidden = true;
+      // Required by the workspace: it cannot be turned off, so the form is not offered.
+      dom.tfaDisableForm.hidden = status.required === true;
+      if (status.required === true) showSecurityNotice('Your workspace requires two-factor sign-in for your role.');
+    } else {
+      setTfaStatus('off', 'Off. Add a second step to sign-in with an authenticator app.');
+      dom.tfaStart.hidden = false;
+      dom.tfaDisableForm.hidden = true;
+    }
+  } catch (err) {
+    setTfaStatus('unknown', err instanceof ApiError ? err.message : 'Could not load the two-factor status.');
+  }
+}
+
+/** Starts (or restarts) enrolment and shows the QR code, the setup key and the link. */
+async function startEnrolment() {
+  dom.tfaStart.disabled = true;
+  dom.tfaError.textContent = '';
+  try {
+    const data =
+      state.securityMode === 'required' && state.mfaToken
+        ? await postJson('/api/v1/auth/2fa/enrol', { mfaToken: state.mfaToken })
+        : await authed('POST', '/api/v1/auth/2fa/enrol', {});
+    if (!isString(data.otpauthUri) || !isString(data.secret) || !isString(data.qrCode)) {
+      throw new ApiError(200, 'bad_response', 'The server sent an unexpected enrolment answer.', undefined);
+    }
+    // Only our server-rendered SVG as a data: URL (allowed by img-src), never a URL from elsewhere.
+    if (data.qrCode.startsWith('data:image/svg+xml;base64,')) dom.tfaQr.src = data.qrCode;
+    dom.tfaSecret.textContent = data.secret.replace(/(.{4})/g, '$1 ').trim();
+    dom.tfaUri.textContent = data.otpauthUri;
+    dom.tfaStart.hidden = true;
+    dom.tfaEnrol.hidden = false;
+    setTfaStatus('pending', 'Waiting for a code from your app to finish.');
+    dom.tfaCode.value = '';
+    dom.tfaCode.focus();
+  } catch (err) {
+    if (state.securityMode === 'required' && err instanceof ApiError && err.status === 401) {
+      showLogin(err.message);
+      return;
+    }
+    dom.tfaError.textContent = err instanceof ApiError ? err.message : 'Could not start the set-up.';
+    dom.tfaEnrol.hidden = false;
+  } finally {
+    dom.tfaStart.disabled = false;
+  }
+}
+
+/** @param {SubmitEvent} event */
+async function onConfirmEnrolment(event) {
+  event.preventDefault();
+  const code = dom.tfaCode.value.trim();
+  if (!code) {
+    dom.tfaError.textContent = 'Enter the 6-digit code from your app.';
+    return;
+  }
+  dom.tfaConfirm.disabled = true;
+  dom.tfaError.textContent = '';
+  try {
+    let data;
+    if (state.securityMode === 'required' && state.mfaToken) {
+      data = await postJson('/api/v1/auth/2fa/confirm', { mfaToken: state.mfaToken, code });
+      state.pendingSession = parseSession(data);
+      state.mfaToken = null;
+    } else {
+      data = await authed('POST', '/api/v1/auth/2fa/confirm', { code });
+    }
+    const codes = isStringArray(data.recoveryCodes) ? data.recoveryCodes : [];
+    showRecoveryCodes(codes);
+  } catch (err) {
+    dom.tfaCode.value = '';
+    dom.tfaError.textContent =
+      err instanceof ApiError && err.status === 401
+        ? 'That code did not work. Check the time on your phone and try again.'
+        : err instanceof ApiError && err.status === 429
+          ? `Too many wrong codes. Try again in ${secondsText(err.retryAfterMs ?? 900_000)}.`
+          : err instanceof ApiError
+            ? err.message
+            : 'Could not turn on two-factor sign-in.';
+    dom.tfaCode.focus();
+  } finally {
+    dom.tfaConfirm.disabled = false;
+  }
+}
+
+/** The recovery codes, shown this once; the panel moves on when the user says they are saved. */
+function showRecoveryCodes(/** @type {string[]} */ codes) {
+  dom.tfaEnrol.hidden = true;
+  dom.tfaQr.removeAttribute('src');
+  dom.tfaSecret.textContent = '';
+  dom.tfaUri.textContent = '';
+  dom.tfaRecoveryList.replaceChildren(...codes.map((code) => h('li', 'recovery-code', code)));
+  dom.tfaRecovery.hidden = false;
+  setTfaStatus('on', 'On. Save your recovery codes before you continue.');
+  dom.tfaRecoveryDone.focus();
+}
+
+function onRecoveryCodesSaved() {
+  dom.tfaRecoveryList.replaceChildren();
+  dom.tfaRecovery.hidden = true;
+  if (state.securityMode === 'required') {
+    const session = state.pendingSession;
+    state.pendingSession = null;
+    state.securityMode = null;
+    if (session) startSession(session);
+    else showLogin();
+    return;
+  }
+  showSecurityNotice('Two-factor sign-in is on. You will be asked for a code when you sign in.');
+  void loadTwoFactorStatus();
+}
+
+/** @param {SubmitEvent} event */
+async function onDisableTwoFactor(event) {
+  event.preventDefault();
+  const value = dom.tfaDisableCode.value.trim();
+  if (!value) {
+    dom.tfaDisableError.textContent = 'Enter a code from your app or a recovery code.';
+    return;
+  }
+  dom.tfaDisableError.textContent = '';
+  const proof = /^[0-9 ]{6,9}$/.test(value) ? { code: value } : { recoveryCode: value };
+  try {
+    await authed('POST', '/api/v1/auth/2fa/disable', proof);
+    dom.tfaDisableCode.value = '';
+    showSecurityNotice('Two-factor sign-in is off.');
+    await loadTwoFactorStatus();
+  } catch (err) {
+    dom.tfaDisableCode.value = '';
+    dom.tfaDisableError.textContent =
+      err instanceof ApiError && err.status === 401 ? 'That code did not work.' : err instanceof ApiError ? err.message : 'Could not turn it off.';
+  }
+}
+
+async function loadSessions() {
+  dom.sessionsError.textContent = '';
+  try {
+    const data = await authed('GET', '/api/v1/sessions');
+    const sessions = Array.isArray(data.sessions) ? data.sessions.filter(isObject) : [];
+    dom.sessionsList.replaceChildren(...sessions.map(renderSession));
+  } catch (err) {
+    dom.sessionsError.textContent = err instanceof ApiError ? err.message : 'Could not load your sessions.';
+  }
+}
+
+/** One line of "where you're signed in"; all text through text nodes. @param {Frame} s */
+function renderSession(s) {
+  const item = h('li', 'session-item');
+  const current = s.current === true;
+  item.dataset.current = String(current);
+  const what = h('div', 'session-what');
+  what.append(h('span', 'session-agent', isString(s.userAgent) && s.userAgent ? describeAgent(s.userAgent) : 'Unknown device'));
+  if (current) what.append(h('span', 'session-badge', 'This device'));
+  const when = isString(s.lastUsedAt) ? new Date(s.lastUsedAt).toLocaleString() : '';
+  const ip = isString(s.ip) ? s.ip : '';
+  what.append(h('span', 'session-meta', [ip, when ? `active ${when}` : '', s.authMethod === 'password' ? 'password only' : 'two-factor'].filter(Boolean).join(' · ')));
+  item.append(what);
+  if (!current && isString(s.id)) {
+    const button = h('button', 'button subtle small', 'Sign out');
+    if (button instanceof HTMLButtonElement) button.type = 'button';
+    const id = s.id;
+    button.addEventListener('click', () => void revokeSession(id));
+    item.append(button);
+  }
+  return item;
+}
+
+/** A short, readable name for a user agent string. @param {string} ua */
+function describeAgent(ua) {
+  const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrom(e|ium)\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : '';
+  const os = /Windows/.test(ua) ? 'Windows' : /Mac OS X/.test(ua) ? 'macOS' : /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Linux/.test(ua) ? 'Linux' : '';
+  const name = [browser, os].filter(Boolean).join(' on ');
+  return name || ua.slice(0, 60);
+}
+
+/** @param {string} id */
+async function revokeSession(id) {
+  try {
+    await authed('DELETE', `/api/v1/sessions/${encodeURIComponent(id)}`);
+    await loadSessions();
+  } catch (err) {
+    dom.sessionsError.textContent = err instanceof ApiError ? err.message : 'Could not sign that session out.';
+  }
+}
+
+async function signOutEverywhere() {
+  dom.signOutEverywhere.disabled = true;
+  try {
+    await authed('POST', '/api/v1/auth/logout-all', {});
+    teardown();
+    showLogin('You have signed out everywhere.');
+  } catch (err) {
+    dom.sessionsError.textContent = err instanceof ApiError ? err.message : 'Could not sign out everywhere.';
+  } finally {
+    dom.signOutEverywhere.disabled = false;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -452,15 +1003,12 @@ async function connect() {
   clearTimeout(state.reconnectTimer);
   state.reconnectTimer = undefined;
   const generation = ++state.generation;
-  if (Date.now() >= session.expiresAt) {
-    endSession('Your session has expired. Please sign in again.');
-    return;
-  }
   setStatus('connecting', state.reconnectAttempt > 0 ? 'Reconnecting…' : 'Connecting…');
 
   let ticket;
   try {
-    ticket = await fetchTicket(session.accessToken);
+    // Renews the access token first when it has (almost) run out.
+    ticket = await fetchTicket();
   } catch (err) {
     if (generation !== state.generation) return;
     if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
@@ -495,7 +1043,8 @@ function onSocketClose(event) {
   markOutboxWaiting();
 
   if (event.code === CLOSE_SESSION_INVALID) {
-    endSession('Your session has ended. Please sign in again.');
+    // Revoked (signed out elsewhere, reuse detected, an admin) or expired: a refresh tells which.
+    void recheckSession();
   } else if (event.code === CLOSE_POLICY_VIOLATION) {
     // The server refused this client on purpose: reconnecting in a loop would not help.
     const reason = event.reason ? ` (${event.reason})` : '';
@@ -504,6 +1053,26 @@ function onSocketClose(event) {
     // 1001 going away, 1006 abnormal, 1011 server error, anything else: back off and retry.
     scheduleReconnect();
   }
+}
+
+/** After a 4001 close: reconnect if the session is still good, otherwise back to sign-in. */
+async function recheckSession() {
+  const generation = state.generation;
+  let next;
+  try {
+    next = await refreshSession();
+  } catch {
+    if (generation === state.generation) scheduleReconnect();
+    return;
+  }
+  if (generation !== state.generation || !state.session) return;
+  if (!next) {
+    endSession('Your session has ended. Please sign in again.');
+    return;
+  }
+  state.session = next;
+  scheduleRefresh();
+  void connect();
 }
 
 /** @param {number} [minDelayMs] e.g. from a Retry-After header */
@@ -972,12 +1541,80 @@ function updateCounter() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Sign in with Google / GitHub
+// ---------------------------------------------------------------------------------------------
+
+/** What the page says for each `#oidc-error=` code the sign-in callback redirects with. */
+/** @type {Record<string, string>} */
+const OIDC_ERRORS = {
+  expired: 'That sign-in took too long or was already used. Please try again.',
+  cancelled: 'Sign-in was cancelled.',
+  failed: 'Sign-in with the provider failed. Please try again.',
+  unverified_email: 'Your email address is not verified with that provider. Verify it there, then try again.',
+  no_account: 'There is no Switchboard account for that email address. Ask an administrator to invite you.',
+  ambiguous: 'That email address belongs to several workspaces. Ask an administrator for your workspace sign-in link.',
+  not_allowed: 'This account cannot sign in with that provider.',
+};
+
+/** Shows the buttons of the providers the server has configured (none when asking fails). */
+async function showProviders() {
+  try {
+    const data = await request('GET', '/api/v1/auth/providers');
+    const ids = Array.isArray(data.providers) ? data.providers.map((p) => (isObject(p) && isString(p.id) ? p.id : '')) : [];
+    dom.oidcGoogle.hidden = !ids.includes('google');
+    dom.oidcGithub.hidden = !ids.includes('github');
+    dom.oidcProviders.hidden = dom.oidcGoogle.hidden && dom.oidcGithub.hidden;
+  } catch {
+    dom.oidcProviders.hidden = true;
+  }
+}
+
+/**
+ * Reads the fragment the sign-in callback redirected to, and removes it from the address bar.
+ * @returns {{ kind: 'signed-in' } | { kind: 'error', text: string } | null}
+ */
+function takeOidcFragment() {
+  const hash = window.location.hash;
+  if (!hash.startsWith('#oidc')) return null;
+  history.replaceState(null, '', window.location.pathname + window.location.search);
+  if (hash === '#oidc=signed-in') return { kind: 'signed-in' };
+  const code = hash.startsWith('#oidc-error=') ? hash.slice('#oidc-error='.length) : '';
+  return { kind: 'error', text: OIDC_ERRORS[code] ?? OIDC_ERRORS.failed };
+}
+
+/** Trades the callback's one-time hand-off (an HttpOnly cookie) for the same answer a password sign-in gets. */
+async function completeOidcSignIn() {
+  try {
+    const data = await postJson('/api/v1/auth/oidc/complete', {});
+    if (isString(data.mfaToken) && (data.mfaRequired === true || data.mfaEnrolmentRequired === true)) {
+      showLogin();
+      if (data.mfaRequired === true) showMfaStep(data.mfaToken);
+      else void openRequiredEnrolment(data.mfaToken);
+      return;
+    }
+    startSession(parseSession(data));
+  } catch (err) {
+    showLogin(err instanceof ApiError ? err.message : OIDC_ERRORS.failed);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Wiring
 // ---------------------------------------------------------------------------------------------
 
 function init() {
   dom.loginForm.addEventListener('submit', (e) => void onLoginSubmit(e));
-  dom.signOut.addEventListener('click', signOut);
+  dom.mfaForm.addEventListener('submit', (e) => void onMfaSubmit(e));
+  dom.mfaToggle.addEventListener('click', () => setMfaMode(!state.mfaUseRecovery));
+  dom.mfaCancel.addEventListener('click', () => showLogin());
+  dom.signOut.addEventListener('click', () => void signOut());
+  dom.openSecurity.addEventListener('click', () => void openAccountSecurity());
+  dom.securityBack.addEventListener('click', closeSecurity);
+  dom.tfaStart.addEventListener('click', () => void startEnrolment());
+  dom.tfaConfirmForm.addEventListener('submit', (e) => void onConfirmEnrolment(e));
+  dom.tfaRecoveryDone.addEventListener('click', onRecoveryCodesSaved);
+  dom.tfaDisableForm.addEventListener('submit', (e) => void onDisableTwoFactor(e));
+  dom.signOutEverywhere.addEventListener('click', () => void signOutEverywhere());
   dom.reconnectNow.addEventListener('click', reconnectNow);
   dom.loadEarlier.addEventListener('click', loadEarlier);
   dom.composer.addEventListener('submit', onComposerSubmit);
@@ -987,8 +1624,22 @@ function init() {
   window.addEventListener('online', () => {
     if (state.session && !state.socket && state.reconnectTimer !== undefined) void connect();
   });
-  showLogin();
-  document.documentElement.dataset.ready = 'true';
+  // A reload keeps the session: the refresh cookie is tried first, the sign-in form shown otherwise.
+  showView('login');
+  dom.loginForm.hidden = true;
+  void showProviders();
+  // Back from Google / GitHub: finish that sign-in (or say why it failed) instead of resuming.
+  const oidc = takeOidcFragment();
+  if (oidc?.kind === 'signed-in') {
+    void completeOidcSignIn().finally(() => {
+      document.documentElement.dataset.ready = 'true';
+    });
+    return;
+  }
+  void resumeSession().finally(() => {
+    if (!state.session) showLogin(oidc?.kind === 'error' ? oidc.text : undefined);
+    document.documentElement.dataset.ready = 'true';
+  });
 }
 
 init();
