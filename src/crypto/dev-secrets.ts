@@ -10,6 +10,7 @@ import type { Config } from '../../config/load.ts';
 import { isSwitchboardError, SwitchboardError } from '../core/errors.ts';
 import { parseEd25519PrivateKeyPem } from '../auth/signing-key.ts';
 import { parseVaultKeys, VAULT_KEY_BYTES } from './key-ring.ts';
+import { generateApiKeyHashKey, parseApiKeyHashKey } from '../auth/api-keys.ts';
 
 /** The two secrets every process needs. */
 export interface DevSecrets {
@@ -165,4 +166,39 @@ export function resolveSecrets(config: SecretsConfig, log: (msg: string) => void
     jwtPrivateKeyPem: configuredJwt ?? dev.jwtPrivateKeyPem,
     source: 'development',
   };
+}
+
+/** File name of the development API key hashing key inside DEV_SECRETS_DIR. */
+export const DEV_API_KEY_HASH_FILE = 'api-key-hash-key';
+
+/** The settings `resolveApiKeyHashKey` reads. */
+export type ApiKeyHashKeyConfig = Pick<Config, 'SWITCHBOARD_ENV' | 'API_KEY_HASH_KEY' | 'DEV_SECRETS_DIR'>;
+
+/**
+ * The API key hashing key: configured, or (outside production) generated once under
+ * DEV_SECRETS_DIR. Kept apart from `resolveSecrets` so processes that never hash API keys (and
+ * that function's callers) are unchanged; production without it refuses to start.
+ */
+export function resolveApiKeyHashKey(config: ApiKeyHashKeyConfig, log: (msg: string) => void): { key: Buffer; source: 'config' | 'development' } {
+  if (config.API_KEY_HASH_KEY !== undefined) return { key: parseApiKeyHashKey(config.API_KEY_HASH_KEY), source: 'config' };
+  if (config.SWITCHBOARD_ENV === 'production') {
+    throw new SwitchboardError('config_invalid', 'API_KEY_HASH_KEY required in production (development keys are never generated there)', {
+      issues: [{ path: 'API_KEY_HASH_KEY', message: 'required in production' }],
+    });
+  }
+  ensureDir(config.DEV_SECRETS_DIR, log);
+  createIfAbsent(join(config.DEV_SECRETS_DIR, '.gitignore'), () => '*\n', 0o644);
+  const path = join(config.DEV_SECRETS_DIR, DEV_API_KEY_HASH_FILE);
+  const created = createIfAbsent(path, () => `${generateApiKeyHashKey()}\n`, FILE_MODE);
+  let key: Buffer;
+  try {
+    key = parseApiKeyHashKey(readSecretFile(path, log));
+  } catch (error) {
+    throw invalidFile(path, error);
+  }
+  log(
+    `WARNING: DEVELOPMENT API KEY HASHING KEY IN USE (${path}${created ? ', generated now' : ''}). ` +
+      'It must never be used in production: set API_KEY_HASH_KEY instead.',
+  );
+  return { key, source: 'development' };
 }
