@@ -232,6 +232,8 @@ export async function attachWebchatServer(
         if (ports.admit) {
           try {
             release = await ports.admit(user);
+            // A client that drops mid-handshake never reaches onConnection: free its slot with the raw socket.
+            socket.once('close', release);
           } catch (err) {
             const retryAfterMs = isSwitchboardError(err) ? err.details.retryAfterMs : undefined;
             rejectUpgrade(socket, 429, 'Too Many Requests', retryAfterMs);
