@@ -8,6 +8,7 @@ import { resolveSecrets } from '../crypto/dev-secrets.ts';
 import { createVault, parseVaultKeys } from '../crypto/vault.ts';
 import { loadEd25519SigningKey } from '../auth/signing-key.ts';
 import { resolveLlmChoice } from '../llm/index.ts';
+import { runDoctorSecurity } from './doctor-security.ts';
 
 type Status = 'ok' | 'warn' | 'fail';
 interface Check {
@@ -96,8 +97,12 @@ async function checkKeys(config: Config): Promise<Check[]> {
   }
 }
 
-/** Prints one line per check; exit code 1 when anything failed. */
-export async function runDoctor(): Promise<void> {
+/** Prints one line per check (or, with --security, every security finding); exit code 1 when anything failed. */
+export async function runDoctor(options: { security?: boolean } = {}): Promise<void> {
+  if (options.security === true) {
+    await runDoctorSecurity();
+    return;
+  }
   let config: Config;
   try {
     config = loadConfig();

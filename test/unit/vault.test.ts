@@ -2,6 +2,7 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { isSwitchboardError, type SwitchboardError } from '../../src/core/errors.ts';
 import { createVault, parseVaultKeys, type Vault, type VaultAad } from '../../src/crypto/vault.ts';
+import { countSeals } from '../../src/crypto/key-usage.ts';
 
 const keyA = randomBytes(32).toString('base64');
 const keyB = randomBytes(32).toString('base64');
@@ -168,6 +169,18 @@ describe('vault seal/open', () => {
     expect(error.details.context).toMatchObject({ keyId: 'a', table: other.table, column: other.column, rowId: other.rowId });
   });
 
+  it('a single flipped bit anywhere in the associated data (table, column or row id) fails', () => {
+    const sealed = vault.seal(SECRET, aad);
+    for (const field of ['table', 'column', 'rowId'] as const) {
+      const value = aad[field];
+      for (let i = 0; i < value.length; i += 1) {
+        const flipped = value.slice(0, i) + String.fromCharCode(value.charCodeAt(i) ^ 0x01) + value.slice(i + 1);
+        expectDecryptFailure(() => vault.open(sealed, { ...aad, [field]: flipped }), 'auth_failed');
+      }
+    }
+    expect(vault.openText(sealed, aad)).toBe(SECRET);
+  });
+
   it('encodes AAD unambiguously: shifting a separator between fields fails', () => {
     const sealed = vault.seal(SECRET, { table: 'a|b', column: 'c', rowId: 'r' });
     expectDecryptFailure(() => vault.open(sealed, { table: 'a', column: 'b|c', rowId: 'r' }), 'auth_failed');
@@ -261,5 +274,23 @@ describe('vault key rotation', () => {
     const relabelled = Buffer.from(sealed);
     relabelled.write('k9', 2, 'ascii');
     expectDecryptFailure(() => vault.open(relabelled, aad), 'auth_failed');
+  });
+});
+
+describe('seal counting (key budget)', () => {
+  it('counts seals per active key, hands them over once, and takes back unsaved counts', () => {
+    const counting = countSeals(vaultOf(`k2:${keyB},k1:${keyA}`));
+    for (let i = 0; i < 7; i += 1) counting.seal(`s${i}`, aad);
+    const sealed = counting.seal(SECRET, aad);
+    expect(counting.keyIdOf(sealed)).toBe('k2');
+    expect(counting.openText(sealed, aad)).toBe(SECRET);
+    expect(counting.open(sealed, aad).toString()).toBe(SECRET);
+    expect(counting.takeSealCounts()).toEqual(new Map([['k2', 8]]));
+    expect(counting.takeSealCounts()).toEqual(new Map());
+    counting.returnSealCounts(new Map([['k2', 3]]));
+    counting.seal('x', aad);
+    expect(counting.takeSealCounts()).toEqual(new Map([['k2', 4]]));
+    // Opening is never counted: only encryptions consume the IV budget.
+    expect(counting.activeKeyId).toBe('k2');
   });
 });
