@@ -45,8 +45,9 @@ export interface WebchatServer {
 
 function rejectUpgrade(socket: Duplex, status: number, reason: string, retryAfterMs?: number): void {
   const retryAfter = retryAfterMs === undefined ? '' : `Retry-After: ${Math.max(1, Math.ceil(retryAfterMs / 1000))}\r\n`;
-  socket.write(`HTTP/1.1 ${status} ${reason}\r\n${retryAfter}Connection: close\r\nContent-Length: 0\r\n\r\n`);
-  socket.destroy();
+  // end(), not write()+destroy(): over TLS a destroy can drop the reply before it is flushed.
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\n${retryAfter}Connection: close\r\nContent-Length: 0\r\n\r\n`);
+  setTimeout(() => socket.destroy(), 1_000).unref();
 }
 
 function originAllowed(request: IncomingMessage, allowed: readonly string[]): boolean {
