@@ -45,4 +45,9 @@ export interface WebchatPorts {
    * Returns a function releasing the slot when the socket closes.
    */
   admit?(user: WebchatUser): Promise<() => void>;
+  /**
+   * Whether the user's session is still live (not revoked, not past its end, user enabled).
+   * Sockets re-check it periodically, so a revocation whose bus event was lost still closes them.
+   */
+  sessionLive?(user: WebchatUser): Promise<boolean>;
 }

@@ -250,6 +250,16 @@ export async function attachWebchatServer(
   };
   http.on('upgrade', onUpgrade);
 
+  const recheckSession = (connection: Connection): void => {
+    if (!ports.sessionLive || connection.user.sessionId === undefined) return;
+    ports.sessionLive(connection.user).then(
+      (live) => {
+        if (!live) connection.socket.close(CLOSE_UNAUTHENTICATED, 'Session ended');
+      },
+      (err: unknown) => log.debug({ err }, 'session re-check failed; will retry'),
+    );
+  };
+
   const heartbeat = setInterval(() => {
     for (const connection of connections) {
       if (!connection.alive) {
@@ -258,6 +268,7 @@ export async function attachWebchatServer(
       }
       connection.alive = false;
       connection.socket.ping();
+      recheckSession(connection);
     }
   }, options.heartbeatMs);
   heartbeat.unref();

@@ -110,6 +110,20 @@ export function createWebchatService(deps: WebchatServiceDeps) {
       };
     },
 
+    sessionLive: async (user: WebchatIdentity & { sessionId?: string }): Promise<boolean> => {
+      if (user.sessionId === undefined) return true;
+      const found = await getSessionWithUser(db, user.sessionId);
+      if (!found) return false;
+      const { session, user: record } = found;
+      // Idle expiry does not apply to an open socket (its page keeps refreshing); revocation and the absolute end do.
+      return (
+        session.revokedAt === null &&
+        session.absoluteExpiresAt.getTime() > deps.clock.now() &&
+        !record.disabled &&
+        record.id === user.userId
+      );
+    },
+
     openConversation,
 
     submit: async (user: WebchatIdentity, input: { clientMessageId: string; text: string }) => {
