@@ -9,6 +9,7 @@ import { createVault, parseVaultKeys } from '../crypto/vault.ts';
 import { loadEd25519SigningKey } from '../auth/signing-key.ts';
 import { resolveLlmChoice } from '../llm/index.ts';
 import { runDoctorSecurity } from './doctor-security.ts';
+import { checkAdapters } from './doctor-adapters.ts';
 
 type Status = 'ok' | 'warn' | 'fail';
 interface Check {
@@ -122,7 +123,7 @@ export async function runDoctor(options: { security?: boolean } = {}): Promise<v
   } catch (err) {
     checks.push({ name: 'llm provider', status: 'fail', detail: describe(err) });
   }
-  checks.push(...(await checkKeys(config)), ...(await checkPostgres(config)), ...(await checkRedis(config)));
+  checks.push(...(await checkKeys(config)), ...(await checkPostgres(config)), ...(await checkRedis(config)), ...checkAdapters(config));
   for (const check of checks) {
     process.stdout.write(`${check.status.toUpperCase().padEnd(5)} ${check.name.padEnd(18)} ${check.detail}\n`);
   }

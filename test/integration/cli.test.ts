@@ -77,6 +77,13 @@ describe('switchboard doctor and migrate', () => {
     expect(doctor.stdout).toMatch(/^OK +migrations +up to date/m);
     expect(doctor.stdout).toMatch(/^(OK|WARN) +redis/m);
     expect(doctor.stdout).toMatch(/^WARN +llm provider +offline/m);
+    expect(doctor.stdout).toMatch(/^OK +adapter slack +disabled/m);
+  });
+
+  it("reports an adapter whose settings are incomplete, naming what is missing", async () => {
+    const doctor = await run(['doctor'], '', { SLACK_BOT_TOKEN: 'xoxb-test' });
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toMatch(/^FAIL +adapter slack +.*SLACK_SIGNING_SECRET/m);
   });
 
   it('fails with the problem named when Postgres is unreachable', async () => {
