@@ -62,6 +62,12 @@ export const USER_TABLE_SECTIONS: readonly UserTableSection[] = [
     userColumn: 'user_id',
     columns: ['platform', 'installation_id', 'platform_user_id', 'linked_at'],
   },
+  {
+    name: 'linked_sign_in_accounts',
+    table: 'oauth_identities',
+    userColumn: 'user_id',
+    columns: ['provider', 'subject', 'email', 'created_at', 'last_login_at'],
+  },
 ];
 
 /**
@@ -74,6 +80,7 @@ export const NOT_EXPORTED_USER_TABLES: Readonly<Record<string, string>> = {
   participants: 'exported inside conversations',
   ws_tickets: 'one-time 30-second socket tickets: no content, pruned continuously',
   mfa_challenges: 'one-time second-sign-in-step tokens: no content, minutes long',
+  oidc_flows: 'in-flight Google/GitHub sign-ins: digests only, minutes long',
 };
 
 // Anything named like a credential is never exported, whatever a section lists.
