@@ -5,6 +5,9 @@
 import type { Config } from '../config/load.ts';
 import type { Platform } from '../src/core/envelope.ts';
 import type { PlatformAdapter, PlatformAdapterDeps } from '../src/core/platform.ts';
+import { slackAdapterFactory } from './slack/index.ts';
+import { discordAdapterFactory } from './discord/index.ts';
+import { telegramAdapterFactory } from './telegram/index.ts';
 
 /** How the composition root finds and builds one platform's adapter. */
 export interface PlatformAdapterFactory {
@@ -16,4 +19,4 @@ export interface PlatformAdapterFactory {
 }
 
 /** The platform adapters this build ships. */
-export const PLATFORM_ADAPTERS: readonly PlatformAdapterFactory[] = [];
+export const PLATFORM_ADAPTERS: readonly PlatformAdapterFactory[] = [slackAdapterFactory, discordAdapterFactory, telegramAdapterFactory];

@@ -14,6 +14,25 @@ export interface LoadConfigOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Reads a `_FILE` path; injectable for tests. */
   readonly readFile?: (path: string) => string;
+  /** false: skip production-only refusals (doctor --security reports them itself, with fixes). */
+  readonly productionRefusals?: boolean;
+}
+
+/** TLS settings that are wrong anywhere, and plain HTTP or CORS `*` in production (require_wss). */
+function transportProblems(env: Env, productionRefusals: boolean): string[] {
+  const problems: string[] = [];
+  if ((env.TLS_CERT === undefined) !== (env.TLS_KEY === undefined)) {
+    problems.push(`${env.TLS_CERT === undefined ? 'TLS_CERT' : 'TLS_KEY'}: set TLS_CERT_FILE and TLS_KEY_FILE (or TLS_CERT and TLS_KEY) together`);
+  }
+  if (env.SWITCHBOARD_ENV !== 'production' || !productionRefusals) return problems;
+  if (env.REQUIRE_TLS === false) problems.push('REQUIRE_TLS: cannot be false in production (plain HTTP and ws:// are always refused there)');
+  if (env.TLS_CERT === undefined && env.TRUST_PROXY === false) {
+    problems.push(
+      'TLS_CERT: production refuses plain HTTP: set TLS_CERT_FILE and TLS_KEY_FILE to serve TLS, or TRUST_PROXY to the TLS-terminating proxy (requests must then carry X-Forwarded-Proto: https)',
+    );
+  }
+  if (env.CORS_ORIGINS.includes('*')) problems.push('CORS_ORIGINS: "*" is refused in production; list the allowed origins');
+  return problems;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -61,7 +80,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
   }
-  if (parsed.success && parsed.data.SWITCHBOARD_ENV === 'production') {
+  if (parsed.success) problems.push(...transportProblems(parsed.data, options.productionRefusals ?? true));
+  if (parsed.success && parsed.data.SWITCHBOARD_ENV === 'production' && options.productionRefusals !== false) {
     if (parsed.data.VAULT_KEYS === undefined) problems.push('VAULT_KEYS: required in production (or VAULT_KEYS_FILE)');
     if (parsed.data.JWT_PRIVATE_KEY === undefined)
       problems.push('JWT_PRIVATE_KEY: required in production (or JWT_PRIVATE_KEY_FILE)');

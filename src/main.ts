@@ -2,9 +2,10 @@
  * The composition root: config → services → HTTP + adapters + workers. Nothing else wires
  * modules together; everything below receives its collaborators as arguments.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from 'bullmq';
+import type { Express } from 'express';
 import type { Config } from '../config/load.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { systemClock, randomIds, type Clock, type IdSource } from './core/clock.ts';
@@ -17,16 +18,21 @@ import { createRedis, waitForRedis } from './queue/connection.ts';
 import { createProducers, type Producers } from './queue/producers.ts';
 import { createBus } from './queue/bus.ts';
 import { createVault, parseVaultKeys, type Vault } from './crypto/vault.ts';
-import { resolveSecrets } from './crypto/dev-secrets.ts';
+import { resolveApiKeyHashKey, resolveSecrets } from './crypto/dev-secrets.ts';
 import { createTokenService, type TokenService } from './auth/tokens.ts';
 import { createIngest, type Ingest } from './pipeline/ingest.ts';
 import { createLlmProvider } from './llm/index.ts';
 import { createToolRegistry, currentTimeTool } from './agent/tools.ts';
 import { createHttpApp } from './http/app.ts';
+import { createTransportServer, loadTlsSettings } from './http/tls.ts';
+import { compileTrust } from './http/transport-policy.ts';
+import { countSeals, createKeyUsage } from './crypto/key-usage.ts';
 import { createHealthRoutes } from './http/routes/health.ts';
 import { createApiRouters } from './http/routes/index.ts';
 import { createAccessTokenAuthenticator } from './auth/access-authenticator.ts';
+import { createApiKeyAuth } from './auth/api-key-authenticator.ts';
 import { createWebchatService, type WebchatService } from './http/webchat-service.ts';
+import { createRateLimits, type RateLimits } from './security/rate-limits.ts';
 import { bootstrapDevelopmentOwner, ensureDefaultTenant } from './bootstrap.ts';
 import { createWebchatOutbound } from '../adapters/webchat/outbound.ts';
 import { PLATFORM_ADAPTERS, type PlatformAdapterFactory } from '../adapters/index.ts';
@@ -40,6 +46,7 @@ import { attachWebchatServer, type WebchatServer } from '../adapters/webchat/ws-
 import { createAgentWorker } from '../workers/agent/worker.ts';
 import { createOutboundWorker } from '../workers/outbound/worker.ts';
 import { startSweeper } from '../workers/maintenance/sweeper.ts';
+import { retentionSettings, startRetention } from '../workers/maintenance/retention.ts';
 
 /** Which parts a process runs. */
 export type Role = 'api' | 'worker' | 'all';
@@ -72,6 +79,8 @@ export interface SwitchboardServices {
   readonly producers: Producers;
   readonly metrics: Metrics;
   readonly webchat: WebchatService;
+  /** Rate limits and caps; `limits.platformSink(ingest)` is the door for platform adapters. */
+  readonly limits: RateLimits;
   readonly llm: LlmProvider;
   readonly log: Logger;
 }
@@ -83,6 +92,8 @@ export interface Switchboard {
   start(): Promise<{ port: number; url: string; tenantId: string }>;
   /** Graceful shutdown: HTTP, sockets, workers (with a deadline), pools. Idempotent. */
   stop(): Promise<void>;
+  /** The express app once started (the route inventory test walks its router stack). */
+  httpApp(): Express | undefined;
 }
 
 /** Builds a process; nothing is started until `start()`. */
@@ -94,7 +105,14 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? true });
 
   const secrets = resolveSecrets(config, (message) => log.warn(message));
-  const vault = createVault(parseVaultKeys(secrets.vaultKeys));
+  const apiKeyHashKey = resolveApiKeyHashKey(config, (message) => log.warn(message)).key;
+  const vaultRing = parseVaultKeys(secrets.vaultKeys);
+  // Seals are counted per key (NIST's 2^32 random-IV bound); keyUsage flushes them to vault_keys.
+  const vault = countSeals(createVault(vaultRing));
+  // TLS files are read now so a bad certificate fails the start, not the first connection.
+  const tls = loadTlsSettings(config);
+  const trust = compileTrust(config.TRUST_PROXY);
+  const requireTls = config.SWITCHBOARD_ENV === 'production' || config.REQUIRE_TLS === true;
   const tokens = await createTokenService({
     privateKeyPem: secrets.jwtPrivateKeyPem,
     issuer: config.JWT_ISSUER,
@@ -102,11 +120,13 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     clock,
     accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     ticketTtlSeconds: config.WS_TICKET_TTL_SECONDS,
+    mfaTtlSeconds: config.MFA_TOKEN_TTL_SECONDS,
   });
 
   const db = createDb({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_MAX }, (err) =>
     log.error({ err }, 'idle database client error'),
   );
+  const keyUsage = createKeyUsage({ db, vault, keyIds: [...vaultRing.keys.keys()], sealBudget: config.VAULT_KEY_SEAL_BUDGET, clock, log });
   const producerRedis = createRedis(config.REDIS_URL, 'producer', 'producer');
   producerRedis.on('error', (err) => log.debug({ err }, 'redis producer connection error'));
   const producers = createProducers(producerRedis, config.QUEUE_PREFIX, {
@@ -137,16 +157,21 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
     log,
     maxChars: config.MESSAGE_MAX_CHARS,
   });
-  const webchat = createWebchatService({ db, sealer: vault, tokens, ingest, bus, clock });
+  const limits = createRateLimits({ settings: config, db, clock, log, metrics });
+  const webchat = createWebchatService({ db, sealer: vault, tokens, ingest: limits.firstPartyIngest(ingest), bus, clock });
+  // The doors people use (REST and the socket): per-user message bucket and socket cap.
+  const webchatDoor = limits.limitWebchat(webchat);
   const llm = options.llm ?? createLlmProvider(config, { clock });
   const adapters = new Map<Platform, OutboundAdapter>([['webchat', createWebchatOutbound(bus)]]);
   const platformAdapters: PlatformAdapter[] = [];
   const pacer = createPacer(producerRedis, config.QUEUE_PREFIX);
-  const services: SwitchboardServices = { db, vault, tokens, ingest, producers, metrics, webchat, llm, log };
+  const services: SwitchboardServices = { db, vault, tokens, ingest, producers, metrics, webchat, limits, llm, log };
 
   let server: Server | undefined;
+  let httpApp: Express | undefined;
   let socketServer: WebchatServer | undefined;
   let sweeper: { stop(): Promise<void> } | undefined;
+  let retention: { stop(): Promise<void> } | undefined;
   const workers: Worker[] = [];
   let workerRedis: ReturnType<typeof createRedis> | undefined;
   let shuttingDown = false;
@@ -165,6 +190,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
       const applied = await migrate(config.DATABASE_URL);
       if (applied.length > 0) log.info({ applied: applied.map((m) => m.version) }, 'database migrated');
     }
+    await keyUsage.start();
     const tenantId = await ensureDefaultTenant(db, config.PII_DEFAULT_ACTION);
     if (!(await waitForRedis(producerRedis, 5_000))) {
       // Keep going: messages are still accepted (committed to Postgres) and the sweeper queues them later.
@@ -177,7 +203,8 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
 
     // Platform adapters: enabled when configured; receivers (webhooks, gateways) run in API processes.
     const platformDeps: PlatformAdapterDeps = {
-      sink: ingest,
+      // Over a conversation's queue cap, deliveries are dropped (audited) with an error adapters acknowledge.
+      sink: limits.platformSink(ingest),
       installations: createInstallationPort(db, vault, ids),
       linkedUser: (platform, installationId, platformUserId) => findLinkedUser(db, platform, installationId, platformUserId),
       locks: createLockPort(producerRedis, config.QUEUE_PREFIX),
@@ -202,6 +229,7 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
       beforeScrape: refreshQueueGauges,
       isShuttingDown: () => shuttingDown,
     });
+    const apiKeys = createApiKeyAuth({ db, hashKey: apiKeyHashKey, clock });
     const apiRoutes =
       role === 'worker'
         ? []
@@ -210,14 +238,20 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
             db,
             vault,
             tokens,
-            authenticators: [createAccessTokenAuthenticator(tokens, db)],
-            webchat,
+            authenticators: [createAccessTokenAuthenticator(tokens, db, clock), apiKeys.authenticate],
+            apiKeys,
+            webchat: webchatDoor,
+            limits,
             bus,
             clock,
             log,
             metrics,
           });
     const app = createHttpApp({
+      trust,
+      requireTls,
+      corsOrigins: config.CORS_ORIGINS,
+      hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS,
       log,
       bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
       jsonMaxDepth: config.HTTP_JSON_MAX_DEPTH,
@@ -230,13 +264,14 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
       oauthRoutes:
         role === 'worker' ? [] : platformAdapters.flatMap((a) => (a.oauth ? [{ platform: a.platform, router: a.oauth }] : [])),
     });
-    server = createServer(app);
+    httpApp = app;
+    server = createTransportServer(app, { tls, requireTls, trust });
     server.headersTimeout = 20_000;
     server.requestTimeout = 30_000;
     if (role !== 'worker') {
       socketServer = await attachWebchatServer(
         server,
-        webchat,
+        webchatDoor,
         {
           path: '/ws',
           maxFrameBytes: config.WS_MAX_FRAME_BYTES,
@@ -309,9 +344,15 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
         },
         config.SWEEPER_INTERVAL_MS,
       );
+      if (config.RETENTION_ENABLED) {
+        retention = startRetention(
+          { db, clock, log, settings: retentionSettings(config) },
+          { redis: producerRedis, leaseKey: `${config.QUEUE_PREFIX}:maintenance:retention-lease`, intervalMs: config.RETENTION_INTERVAL_MS },
+        );
+      }
     }
     const host = config.HTTP_HOST === '0.0.0.0' || config.HTTP_HOST === '::' ? 'localhost' : config.HTTP_HOST;
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
     log.info({ role, url, llm: `${llm.name}:${llm.model}` }, 'switchboard started');
     return { port, url, tenantId };
   }
@@ -342,8 +383,10 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
           })
         : Promise.resolve();
       await socketServer?.close();
+      await limits.close();
       await Promise.all(platformAdapters.map((a) => a.stop().catch((err: unknown) => log.warn({ err, platform: a.platform }, 'adapter stop failed'))));
       await sweeper?.stop();
+      await retention?.stop();
       await closeWorkers(config.SHUTDOWN_DEADLINE_MS);
       server?.closeAllConnections();
       await closingHttp;
@@ -351,11 +394,12 @@ export async function createSwitchboard(options: SwitchboardOptions): Promise<Sw
       for (const subscriber of subscribers) subscriber.disconnect();
       workerRedis?.disconnect();
       producerRedis.disconnect();
+      await keyUsage.stop();
       await db.end().catch(() => undefined);
       log.info('switchboard stopped');
     })();
     return stopping;
   }
 
-  return { services, start, stop };
+  return { services, start, stop, httpApp: () => httpApp };
 }

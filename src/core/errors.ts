@@ -17,6 +17,8 @@ export const ERROR_STATUS = {
   not_found: 404,
   conflict: 409,
   rate_limited: 429,
+  /** The rate-limit store (Redis) cannot be reached and the limit fails closed (sign-in). */
+  limiter_unavailable: 503,
   llm_rate_limited: 503,
   llm_timeout: 504,
   llm_bad_request: 502,
@@ -52,6 +54,7 @@ export interface ErrorDetails {
 
 const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'rate_limited',
+  'limiter_unavailable',
   'llm_rate_limited',
   'llm_timeout',
   'llm_unavailable',

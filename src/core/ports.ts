@@ -2,7 +2,7 @@
  * The seams between Switchboard's parts. Adapters, LLM providers and calendar providers are
  * written against these interfaces and receive everything else by injection.
  */
-import type { InboundCandidate, OutboundMessage, Platform } from './envelope.ts';
+import type { ConversationRef, InboundCandidate, OutboundMessage, Platform } from './envelope.ts';
 
 // ── Inbound ─────────────────────────────────────────────────────────────────────────────────
 
@@ -43,8 +43,8 @@ export interface OutboundAdapter {
   readonly platform: Platform;
   /** Renders and sends one reply; `send_rate_limited` with `retryAfterMs` steers a retry. */
   send(message: OutboundMessage, signal: AbortSignal): Promise<SendResult>;
-  /** Shows or clears a typing indicator while the agent works; best effort. */
-  typing?(conversationId: string, state: 'start' | 'stop'): Promise<void>;
+  /** Shows or clears a typing indicator while the agent works; best effort. `conversation` says where. */
+  typing?(conversationId: string, state: 'start' | 'stop', conversation: ConversationRef): Promise<void>;
   /** The platform's longest message; longer replies are split into parts. Unlimited when absent. */
   readonly maxMessageChars?: number;
   /** The pacing budgets a send spends (see src/core/platform.ts PaceRule). None when absent. */

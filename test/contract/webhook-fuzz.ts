@@ -47,8 +47,10 @@ export async function fuzzWebhook(options: WebhookFuzzOptions): Promise<{ status
   const generated = fc.sample(fc.jsonValue({ maxDepth: 5 }), { numRuns: Math.ceil(count / 2), seed: 7 }).map((v) => JSON.stringify(v) ?? 'null');
   const bodies: string[] = [];
   for (let i = 0; bodies.length < count; i += 1) {
-    const fixture = options.fixtures[i % Math.max(1, options.fixtures.length)] ?? '{}';
-    bodies.push(i % 2 === 0 ? (generated[i / 2] ?? '{}') : mutate(fixture, i));
+    // Odd deliveries are mutations; (i - 1) / 2 walks every fixture and every mutation kind in turn.
+    const n = (i - 1) / 2;
+    const fixture = options.fixtures[Math.floor(n) % Math.max(1, options.fixtures.length)] ?? '{}';
+    bodies.push(i % 2 === 0 ? (generated[i / 2] ?? '{}') : mutate(fixture, n));
   }
   const before = await options.storedCount();
   const statuses: Record<string, number> = {};

@@ -94,7 +94,7 @@ export async function answerEvent(deps: AnswerDeps, eventId: string, finalAttemp
     }
   };
 
-  await adapter?.typing?.(event.conversationId, 'start').catch(() => undefined);
+  await adapter?.typing?.(event.conversationId, 'start', conversation.ref).catch(() => undefined);
   try {
     const history = await recentMessages(deps.db, event.conversationId, deps.settings.contextMessages, inbound.id);
     const result = await runAgent({
@@ -122,6 +122,6 @@ export async function answerEvent(deps: AnswerDeps, eventId: string, finalAttemp
     await commitAndSend(apologyText(error.code), 'failed', error.code);
     return 'gave-up';
   } finally {
-    await adapter?.typing?.(event.conversationId, 'stop').catch(() => undefined);
+    await adapter?.typing?.(event.conversationId, 'stop', conversation.ref).catch(() => undefined);
   }
 }

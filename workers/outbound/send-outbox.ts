@@ -13,7 +13,7 @@ import { SwitchboardError, toSwitchboardError } from '../../src/core/errors.ts';
 import { splitText } from '../../src/core/split-text.ts';
 import type { Db } from '../../src/store/db.ts';
 import { claimOutbox, deferOutbox, markOutboxFailed, markOutboxPartSent, markOutboxSent } from '../../src/store/outbox.ts';
-import { getMessage } from '../../src/store/messages.ts';
+import { getMessage, getMessageByInboundEvent } from '../../src/store/messages.ts';
 import { getConversation } from '../../src/store/conversations.ts';
 import { appendAudit } from '../../src/store/audit.ts';
 import { readableText, type TextSealer } from '../../src/pipeline/protect-text.ts';
@@ -58,6 +58,10 @@ export async function sendOutbox(deps: SendDeps, outboxId: string, finalAttempt:
     if (!adapter) {
       throw new SwitchboardError('adapter_unavailable', 'No adapter for platform', { context: { platform: row.platform } });
     }
+    // The platform's id of the message this answers, so adapters can reference it (Discord
+    // message_reference, Telegram reply_to_message_id, Slack thread_ts).
+    const answered = message.replyToEventId === null ? undefined : await getMessageByInboundEvent(deps.db, message.replyToEventId);
+    const replyToPlatformMessageId = answered?.platformMessageId ?? undefined;
     // The person gets the reply as written; redaction protects storage and the model, not the recipient.
     const text = readableText(deps.sealer, message, 'original');
     const parts = adapter.maxMessageChars === undefined ? [text] : splitText(text, adapter.maxMessageChars);
@@ -72,6 +76,7 @@ export async function sendOutbox(deps: SendDeps, outboxId: string, finalAttempt:
         installationId: conversation.installationId,
         conversationId: conversation.id,
         conversation: conversation.ref,
+        ...(replyToPlatformMessageId === undefined ? {} : { replyToPlatformMessageId }),
         text: parts[index] ?? '',
         ...(parts.length > 1 ? { part: { index, count: parts.length } } : {}),
       };

@@ -14,7 +14,18 @@ import type { Authenticator } from '../../auth/principal.ts';
 import type { Bus } from '../../queue/bus.ts';
 import type { WebchatService } from '../webchat-service.ts';
 import { createAuthRoutes } from './auth.ts';
+import { createSessionRoutes } from './sessions.ts';
+import { createAuthServices } from '../../auth/services.ts';
 import { createMessageRoutes } from './messages.ts';
+import { createLoginThrottleRoutes } from '../rate-limit-middleware.ts';
+import type { RateLimits } from '../../security/rate-limits.ts';
+import type { ApiKeyAuth } from '../../auth/api-key-authenticator.ts';
+import { createAdminApiKeyRoutes } from './admin-api-keys.ts';
+import { createAdminUserRoutes } from './admin-users.ts';
+import { createAuditRoutes } from './audit.ts';
+import { createConversationRoutes } from './conversations.ts';
+import { accountRouteDeps, createAccountRoutes } from './account.ts';
+import { createOidcSignInRoutes } from './oauth-sign-in.ts';
 
 /** What the API routes may use. */
 export interface ApiDeps {
@@ -28,18 +39,33 @@ export interface ApiDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: Metrics;
+  /** Rate limits and caps (the login throttle is mounted before the auth routes). */
+  readonly limits: RateLimits;
+  /** API keys: the guard (mounted first: keys only in the Authorization header) and hashing. */
+  readonly apiKeys: ApiKeyAuth;
 }
 
 /** Builds the API routers in mount order. */
 export async function createApiRouters(deps: ApiDeps): Promise<Router[]> {
+  const auth = createAuthServices(deps);
   return [
-    await createAuthRoutes({
-      db: deps.db,
-      tokens: deps.tokens,
-      clock: deps.clock,
-      accessTtlSeconds: deps.config.ACCESS_TOKEN_TTL_SECONDS,
-      authenticators: deps.authenticators,
-    }),
+    deps.apiKeys.guard,
+    createLoginThrottleRoutes({ limits: deps.limits, db: deps.db }),
+    await createAuthRoutes({ ...deps, auth, ...(deps.config.PUBLIC_URL === undefined ? {} : { publicOrigin: new URL(deps.config.PUBLIC_URL).origin }) }),
+    createSessionRoutes({ ...deps, auth }),
+    createOidcSignInRoutes({ ...deps, signIn: auth.signIn, ...(deps.config.PUBLIC_URL === undefined ? {} : { publicOrigin: new URL(deps.config.PUBLIC_URL).origin }) }),
     createMessageRoutes({ authenticators: deps.authenticators, webchat: deps.webchat }),
+    createAdminUserRoutes({ db: deps.db, clock: deps.clock, bus: deps.bus, log: deps.log, authenticators: deps.authenticators }),
+    createAdminApiKeyRoutes({
+      db: deps.db,
+      clock: deps.clock,
+      authenticators: deps.authenticators,
+      apiKeys: deps.apiKeys,
+      maxTtlDays: deps.config.API_KEY_MAX_TTL_DAYS,
+      maxOverlapSeconds: deps.config.API_KEY_MAX_OVERLAP_SECONDS,
+    }),
+    createAuditRoutes({ db: deps.db, authenticators: deps.authenticators }),
+    createConversationRoutes({ db: deps.db, sealer: deps.vault, authenticators: deps.authenticators, clock: deps.clock }),
+    createAccountRoutes(accountRouteDeps(deps)),
   ];
 }
