@@ -128,3 +128,42 @@ export async function linkPlatformIdentity(
     [input.platform, input.installationId, input.platformUserId, input.userId],
   );
 }
+
+/** A platform identity link as admins see it. */
+export interface PlatformIdentityRecord {
+  readonly platform: Platform;
+  readonly installationId: string;
+  readonly platformUserId: string;
+  readonly userId: string;
+  readonly linkedAt: Date;
+}
+
+/** The tenant's links, newest first (tenant-scoped through the linked user). */
+export async function listPlatformIdentities(q: Queryable, tenantId: string, limit: number): Promise<PlatformIdentityRecord[]> {
+  const result = await q.query<{ platform: Platform; installation_id: string; platform_user_id: string; user_id: string; linked_at: Date }>(
+    `SELECT p.* FROM platform_identities p JOIN users u ON u.id = p.user_id
+     WHERE u.tenant_id = $1 ORDER BY p.linked_at DESC LIMIT $2`,
+    [tenantId, limit],
+  );
+  return result.rows.map((r) => ({
+    platform: r.platform,
+    installationId: r.installation_id,
+    platformUserId: r.platform_user_id,
+    userId: r.user_id,
+    linkedAt: r.linked_at,
+  }));
+}
+
+/** Removes a link if it points at a user of the tenant; true when one was removed. */
+export async function unlinkPlatformIdentity(
+  q: Queryable,
+  tenantId: string,
+  key: { platform: Platform; installationId: string; platformUserId: string },
+): Promise<boolean> {
+  const result = await q.query(
+    `DELETE FROM platform_identities p USING users u
+     WHERE u.id = p.user_id AND u.tenant_id = $1 AND p.platform = $2 AND p.installation_id = $3 AND p.platform_user_id = $4`,
+    [tenantId, key.platform, key.installationId, key.platformUserId],
+  );
+  return (result.rowCount ?? 0) > 0;
+}

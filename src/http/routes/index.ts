@@ -22,6 +22,7 @@ import type { RateLimits } from '../../security/rate-limits.ts';
 import type { ApiKeyAuth } from '../../auth/api-key-authenticator.ts';
 import { createAdminApiKeyRoutes } from './admin-api-keys.ts';
 import { createAdminUserRoutes } from './admin-users.ts';
+import { createAdminPlatformIdentityRoutes } from './admin-platform-identities.ts';
 import { createAuditRoutes } from './audit.ts';
 import { createConversationRoutes } from './conversations.ts';
 import { accountRouteDeps, createAccountRoutes } from './account.ts';
@@ -56,6 +57,7 @@ export async function createApiRouters(deps: ApiDeps): Promise<Router[]> {
     createOidcSignInRoutes({ ...deps, signIn: auth.signIn, ...(deps.config.PUBLIC_URL === undefined ? {} : { publicOrigin: new URL(deps.config.PUBLIC_URL).origin }) }),
     createMessageRoutes({ authenticators: deps.authenticators, webchat: deps.webchat }),
     createAdminUserRoutes({ db: deps.db, clock: deps.clock, bus: deps.bus, log: deps.log, authenticators: deps.authenticators }),
+    createAdminPlatformIdentityRoutes({ db: deps.db, authenticators: deps.authenticators }),
     createAdminApiKeyRoutes({
       db: deps.db,
       clock: deps.clock,
