@@ -24,7 +24,7 @@ export const DISCORD_PACE = {
 /** The budgets one message spends: the bot's global budget and its channel's. */
 export function discordPaceRules(applicationId: string, channelId: string): PaceRule[] {
   return [
-    { key: `discord:${applicationId}:global`, intervalMs: DISCORD_PACE.globalIntervalMs, burst: DISCORD_PACE.globalBurst },
+    { key: `discord:${applicationId}:global`, intervalMs: DISCORD_PACE.globalIntervalMs, burst: DISCORD_PACE.globalBurst, gateOnly: true },
     { key: `discord:${applicationId}:channel:${channelId}`, intervalMs: DISCORD_PACE.channelIntervalMs, burst: DISCORD_PACE.channelBurst },
   ];
 }

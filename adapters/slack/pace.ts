@@ -17,6 +17,6 @@ export function slackPaceRules(message: OutboundMessage): PaceRule[] {
   const team = encodeURIComponent(message.installationId);
   return [
     { key: `slack:channel:${team}:${encodeURIComponent(message.conversation.channelId)}`, intervalMs: SLACK_CHANNEL_INTERVAL_MS, burst: 1 },
-    { key: `slack:workspace:${team}`, intervalMs: SLACK_WORKSPACE_INTERVAL_MS, burst: SLACK_WORKSPACE_BURST },
+    { key: `slack:workspace:${team}`, intervalMs: SLACK_WORKSPACE_INTERVAL_MS, burst: SLACK_WORKSPACE_BURST, gateOnly: true },
   ];
 }

@@ -12,7 +12,7 @@ import { createTelegramApi, type TelegramApi } from './api.ts';
 import { isTelegramConfigured, telegramSettings, type TelegramSettings } from './config.ts';
 import { createTelegramDispatcher } from './dispatch.ts';
 import { createIdentitySource } from './identity.ts';
-import { TELEGRAM_CHAT_INTERVAL_MS, TELEGRAM_GLOBAL_INTERVAL_MS, TELEGRAM_GROUP_INTERVAL_MS, telegramPaceRules } from './pace.ts';
+import { TELEGRAM_CHAT_INTERVAL_MS, TELEGRAM_GLOBAL_INTERVAL_MS, telegramPaceRules } from './pace.ts';
 import { createTelegramPoller } from './poller.ts';
 import { TELEGRAM_MAX_MESSAGE_CHARS } from './render.ts';
 import { createTelegramSend } from './send.ts';
@@ -105,7 +105,8 @@ export function createTelegramAdapter(settings: TelegramSettings, deps: Platform
     send: createTelegramSend({
       api,
       log: deps.log,
-      spacing: createSendSpacing({ globalMs: TELEGRAM_GLOBAL_INTERVAL_MS, chatMs: TELEGRAM_CHAT_INTERVAL_MS, groupMs: TELEGRAM_GROUP_INTERVAL_MS }),
+      // Groups keep the per-chat gap here; their 20-per-minute window is checked by the shared pacer gate.
+      spacing: createSendSpacing({ globalMs: TELEGRAM_GLOBAL_INTERVAL_MS, chatMs: TELEGRAM_CHAT_INTERVAL_MS, groupMs: TELEGRAM_CHAT_INTERVAL_MS }),
     }),
     typing: typing.typing,
     start: async () => {

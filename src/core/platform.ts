@@ -13,6 +13,16 @@ export interface PaceRule {
   readonly key: string;
   readonly intervalMs: number;
   readonly burst: number;
+  /**
+   * Shared budgets (per bot, per workspace): checked when a part is actually sent, never booked
+   * ahead — a booking far in the future for one busy chat must not hold every other chat back.
+   */
+  readonly gateOnly?: boolean;
+  /**
+   * A sliding-window limit instead of a rate: at most `max` sends in any `ms` (Telegram's "20 per
+   * minute in a group" allows a burst, then waits). Checked at send time only, like gateOnly.
+   */
+  readonly window?: { readonly max: number; readonly ms: number };
 }
 
 /** Credentials of an installation, as the adapter stores them (sealed by the vault at rest). */

@@ -3,6 +3,7 @@
  * written against these interfaces and receive everything else by injection.
  */
 import type { ConversationRef, InboundCandidate, OutboundMessage, Platform } from './envelope.ts';
+import type { PaceRule } from './platform.ts';
 
 // ── Inbound ─────────────────────────────────────────────────────────────────────────────────
 
@@ -48,7 +49,7 @@ export interface OutboundAdapter {
   /** The platform's longest message; longer replies are split into parts. Unlimited when absent. */
   readonly maxMessageChars?: number;
   /** The pacing budgets a send spends (see src/core/platform.ts PaceRule). None when absent. */
-  paceRules?(message: OutboundMessage): ReadonlyArray<{ key: string; intervalMs: number; burst: number }>;
+  paceRules?(message: OutboundMessage): readonly PaceRule[];
 }
 
 // ── LLM ─────────────────────────────────────────────────────────────────────────────────────

@@ -68,4 +68,37 @@ describe('GCRA pacer', () => {
     await pacer.settle(rule, t0 + 400);
     expect(await pacer.reserve(rule, t0 + 400)).toBe(1000);
   });
+
+  it('gate: refuses a send closer than the interval to the last actual send, and charges only when allowed', async () => {
+    const pacer = createPacer(redis, prefix);
+    const rule = [{ key: 'chat:g', intervalMs: 1000, burst: 1 }];
+    const t0 = 40_000_000;
+    expect(await pacer.gate(rule, t0)).toBe(0);
+    expect(await pacer.gate(rule, t0 + 900)).toBe(100);
+    // A refused check charged nothing: the send is allowed at exactly one interval.
+    expect(await pacer.gate(rule, t0 + 1000)).toBe(0);
+  });
+
+  it('gate-only budgets are never booked ahead, so one busy chat does not hold others back', async () => {
+    const pacer = createPacer(redis, prefix);
+    const bot = { key: 'bot:h', intervalMs: 100, burst: 1, gateOnly: true };
+    const busy = { key: 'chat:busy', intervalMs: 5000, burst: 1 };
+    const quiet = { key: 'chat:quiet', intervalMs: 5000, burst: 1 };
+    const t0 = 50_000_000;
+    expect(await pacer.reserve([bot, busy], t0)).toBe(0);
+    expect(await pacer.reserve([bot, busy], t0)).toBe(5000);
+    // Without gate-only, the bot budget would now be booked at t0+5000 and the quiet chat would wait.
+    expect(await pacer.reserve([bot, quiet], t0)).toBe(0);
+  });
+
+  it('window rules allow a burst of max sends, then wait for the oldest to leave the window', async () => {
+    const pacer = createPacer(redis, prefix);
+    const rule = [{ key: 'group:i', intervalMs: 3000, burst: 1, window: { max: 3, ms: 60_000 } }];
+    const t0 = 60_000_000;
+    expect(await pacer.gate(rule, t0)).toBe(0);
+    expect(await pacer.gate(rule, t0 + 1000)).toBe(0);
+    expect(await pacer.gate(rule, t0 + 2000)).toBe(0);
+    expect(await pacer.gate(rule, t0 + 3000)).toBe(57_000);
+    expect(await pacer.gate(rule, t0 + 60_001)).toBe(0);
+  });
 });

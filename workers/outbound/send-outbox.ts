@@ -89,6 +89,14 @@ export async function sendOutbox(deps: SendDeps, outboxId: string, finalAttempt:
         await deferOutbox(deps.db, row.id, nextSlotAt);
         return { kind: 'deferred', waitMs: nextSlotAt.getTime() - now };
       }
+      if (deps.pacer && adapter.paceRules) {
+        const gateWait = await deps.pacer.gate(adapter.paceRules(outbound), now);
+        if (gateWait > SLOT_TOLERANCE_MS) {
+          // The booked slot came, but a late earlier send (or a shared budget) says not yet.
+          await deferOutbox(deps.db, row.id, new Date(now + gateWait));
+          return { kind: 'deferred', waitMs: gateWait };
+        }
+      }
       lastResult = await adapter.send(outbound, signal);
       if (deps.pacer && adapter.paceRules) await deps.pacer.settle(adapter.paceRules(outbound), deps.clock.now());
       await markOutboxPartSent(deps.db, row.id, index + 1);
