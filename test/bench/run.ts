@@ -19,7 +19,7 @@ export const BENCHMARKS: ReadonlyMap<string, (options: BenchOptions) => Promise<
   // The PII scanner takes only a message count (its corpus size; its own default when not given).
   ['pii', async (options: BenchOptions) =>
     (await import('./pii.ts')).runPiiBench(options.messages === undefined ? {} : { messages: options.messages })],
-  // ['burst', async (options: BenchOptions) => (await import('./burst.ts')).runBurstBench(options)],
+  ['burst', async () => (await import('./burst.ts')).runBurstBench()],
 ]);
 
 const USAGE = `usage: npm run bench -- [names...] [--messages N] [--concurrency N] [--users N]
