@@ -10,3 +10,12 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
     issues: parsed.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message })),
   });
 }
+
+/** Parses a query string strictly (unknown parameters refused), like bodies. */
+export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
+  const parsed = schema.safeParse(query ?? {});
+  if (parsed.success) return parsed.data;
+  throw new SwitchboardError('validation_failed', 'Query parameters failed validation', {
+    issues: parsed.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message })),
+  });
+}

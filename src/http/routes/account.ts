@@ -23,7 +23,8 @@ import { originFields, type RequestOrigin } from '../../store/redaction.ts';
 import { requireAuth, userPrincipalOf } from '../auth-middleware.ts';
 import { parseBody } from '../validate.ts';
 import { toMessageView } from '../webchat-service.ts';
-import { parseQuery, requestOrigin } from './conversations.ts';
+import { requestOrigin } from './conversations.ts';
+import { parseQuery } from '../validate.ts';
 import type { ApiDeps } from './index.ts';
 
 /**

@@ -27,7 +27,8 @@ import type { Authenticator } from '../../auth/principal.ts';
 import { PERMISSIONS, ROLE_PERMISSIONS, type Permission } from '../../auth/rbac.ts';
 import { RoleSchema, type Role } from '../../auth/token-claims.ts';
 import { requireAuth, userPrincipalOf } from '../auth-middleware.ts';
-import { parseBody } from '../validate.ts';
+import { parseBody, parseQuery } from '../validate.ts';
+import { decodeTimeCursor, nextTimeCursor } from '../cursor.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -65,7 +66,6 @@ const ListQuerySchema = z.strictObject({
   includeInactive: z.enum(['true', 'false']).optional(),
 });
 
-const CursorSchema = z.tuple([z.iso.datetime(), z.uuid()]);
 
 /** The shape of a key in responses: everything but the hash. */
 export interface ApiKeyView {
@@ -115,13 +115,6 @@ function invalid(path: string, message: string): SwitchboardError {
   return new SwitchboardError('validation_failed', 'Request body failed validation', { issues: [{ path, message }] });
 }
 
-function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
-  const parsed = schema.safeParse(query);
-  if (parsed.success) return parsed.data;
-  throw new SwitchboardError('validation_failed', 'Query failed validation', {
-    issues: parsed.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message })),
-  });
-}
 
 /** Roles an actor may give: owners any, everyone else anything but owner. */
 function canGrantRole(actorRole: Role, role: Role): boolean {
@@ -237,12 +230,7 @@ export function createAdminApiKeyRoutes(deps: AdminApiKeyRouteDeps): Router {
     const actor = userPrincipalOf(req);
     const query = parseQuery(ListQuerySchema, req.query);
     const limit = query.limit ?? 50;
-    let after: { createdAt: Date; id: string } | undefined;
-    if (query.cursor !== undefined) {
-      const decoded = CursorSchema.safeParse(safeJson(Buffer.from(query.cursor, 'base64url').toString('utf8')));
-      if (!decoded.success) throw new SwitchboardError('validation_failed', 'Query failed validation', { issues: [{ path: 'cursor', message: 'invalid cursor' }] });
-      after = { createdAt: new Date(decoded.data[0]), id: decoded.data[1] };
-    }
+    const after = query.cursor === undefined ? undefined : decodeTimeCursor(query.cursor);
     const now = deps.clock.now();
     const keys = await listApiKeys(deps.db, actor.tenantId, {
       limit: limit + 1,
@@ -251,9 +239,7 @@ export function createAdminApiKeyRoutes(deps: AdminApiKeyRouteDeps): Router {
       now: new Date(now),
     });
     const page = keys.slice(0, limit);
-    const last = page.at(-1);
-    const nextCursor =
-      keys.length > limit && last ? Buffer.from(JSON.stringify([last.createdAt.toISOString(), last.id])).toString('base64url') : null;
+    const nextCursor = nextTimeCursor(keys, limit);
     res.json({ apiKeys: page.map((k) => toApiKeyView(k, now)), nextCursor });
   });
 
@@ -335,10 +321,3 @@ function keyIdParam(value: unknown): string {
   return parsed.data;
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}

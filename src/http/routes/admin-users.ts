@@ -25,7 +25,8 @@ import type { Authenticator, Principal } from '../../auth/principal.ts';
 import { RoleSchema, type Role } from '../../auth/token-claims.ts';
 import type { Bus } from '../../queue/bus.ts';
 import { principalOf, requireAuth } from '../auth-middleware.ts';
-import { parseBody } from '../validate.ts';
+import { parseBody, parseQuery } from '../validate.ts';
+import { decodeTimeCursor, nextTimeCursor } from '../cursor.ts';
 
 /** What the user admin routes need. */
 export interface AdminUserRouteDeps {
@@ -55,7 +56,6 @@ const ListQuerySchema = z.strictObject({
   includeDisabled: z.enum(['true', 'false']).optional(),
 });
 
-const CursorSchema = z.tuple([z.iso.datetime(), z.uuid()]);
 
 /** A user as the admin endpoints show it (never the password hash). */
 export interface AdminUserView {
@@ -84,13 +84,6 @@ function invalid(path: string, message: string): SwitchboardError {
   return new SwitchboardError('validation_failed', 'Request body failed validation', { issues: [{ path, message }] });
 }
 
-function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
-  const parsed = schema.safeParse(query);
-  if (parsed.success) return parsed.data;
-  throw new SwitchboardError('validation_failed', 'Query failed validation', {
-    issues: parsed.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message })),
-  });
-}
 
 /** Who did it, for the audit row: a user, or an API key (acting as its user when it has one). */
 function auditActor(principal: Principal): { actorType: 'user' | 'api_key'; actorId: string } {
@@ -126,12 +119,7 @@ export function createAdminUserRoutes(deps: AdminUserRouteDeps): Router {
     const principal = principalOf(req);
     const query = parseQuery(ListQuerySchema, req.query);
     const limit = query.limit ?? 50;
-    let after: { createdAt: Date; id: string } | undefined;
-    if (query.cursor !== undefined) {
-      const decoded = CursorSchema.safeParse(safeJson(Buffer.from(query.cursor, 'base64url').toString('utf8')));
-      if (!decoded.success) throw new SwitchboardError('validation_failed', 'Query failed validation', { issues: [{ path: 'cursor', message: 'invalid cursor' }] });
-      after = { createdAt: new Date(decoded.data[0]), id: decoded.data[1] };
-    }
+    const after = query.cursor === undefined ? undefined : decodeTimeCursor(query.cursor);
     const users = await listTenantUsers(deps.db, principal.tenantId, {
       limit: limit + 1,
       ...(after ? { after } : {}),
@@ -139,9 +127,7 @@ export function createAdminUserRoutes(deps: AdminUserRouteDeps): Router {
       includeDisabled: query.includeDisabled !== 'false',
     });
     const page = users.slice(0, limit);
-    const last = page.at(-1);
-    const nextCursor =
-      users.length > limit && last ? Buffer.from(JSON.stringify([last.createdAt.toISOString(), last.id])).toString('base64url') : null;
+    const nextCursor = nextTimeCursor(users, limit);
     res.json({ users: page.map(toView), nextCursor });
   });
 
@@ -238,10 +224,3 @@ export function createAdminUserRoutes(deps: AdminUserRouteDeps): Router {
   return router;
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}

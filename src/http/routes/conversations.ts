@@ -19,7 +19,7 @@ import {
 } from '../../store/messages.ts';
 import { REDACTED_BY_USER_TEXT, existsAnywhere, originFields, redactOwnMessage, type RequestOrigin } from '../../store/redaction.ts';
 import { principalOf, requireAuth, userPrincipalOf } from '../auth-middleware.ts';
-import { parseBody } from '../validate.ts';
+import { parseBody, parseQuery } from '../validate.ts';
 import { toMessageView } from '../webchat-service.ts';
 
 /** The most items one page returns. */
@@ -56,14 +56,6 @@ function decodeCursor(raw: string): ListCursor {
   return result.data;
 }
 
-/** Parses a query string strictly (unknown parameters refused), like bodies. */
-export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
-  const parsed = schema.safeParse(query ?? {});
-  if (parsed.success) return parsed.data;
-  throw new SwitchboardError('validation_failed', 'Query parameters failed validation', {
-    issues: parsed.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message })),
-  });
-}
 
 /** Parses a path id as a UUID. */
 export function parseId(raw: unknown, name = 'id'): string {
