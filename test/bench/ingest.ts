@@ -182,7 +182,17 @@ interface Contender {
 async function startContender(users: number): Promise<Contender> {
   // The test environment pins a small pool (5); measure with the product's default instead.
   const poolMax = String(EnvSchema.shape.DATABASE_POOL_MAX.parse(undefined));
-  const stack = await startStack({ role: 'api', env: { DATABASE_POOL_MAX: poolMax } });
+  // The bench measures ingest, not the limits: one user's burst must not hit the per-user message
+  // bucket, and with no workers the conversation's pending count grows past the default cap.
+  const stack = await startStack({
+    role: 'api',
+    env: {
+      DATABASE_POOL_MAX: poolMax,
+      RATE_LIMIT_MESSAGES_PER_MINUTE: '100000',
+      RATE_LIMIT_MESSAGE_BURST: '10000',
+      RATE_LIMIT_CONVERSATION_PENDING_MAX: '1000000',
+    },
+  });
   try {
     const tokens: string[] = [];
     for (let i = 0; i < users; i++) {
