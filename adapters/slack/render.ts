@@ -5,7 +5,7 @@
  * control sequences we emit are links with safe schemes. Plain `@channel`/`@here`/`@everyone`
  * get a word joiner so no client setting can turn them into a broadcast.
  */
-import { splitText } from '../../src/core/split-text.ts';
+import { renderMarkdown, renderWithin, type MarkdownTarget } from '../../src/core/markdown.ts';
 
 /** Slack's hard limit on a message's text. */
 export const SLACK_MAX_MESSAGE_CHARS = 40_000;
@@ -46,56 +46,21 @@ function emphasis(escaped: string): string {
   });
 }
 
-const LINK = /\[([^[\]\n]{0,1000})\]\(([^()\s]{1,2000})\)/g;
-
-function links(text: string): string {
-  let out = '';
-  let last = 0;
-  for (const match of text.matchAll(LINK)) {
-    const [whole, label = '', target = ''] = match;
-    out += emphasis(escapeText(text.slice(last, match.index)));
+const MRKDWN: MarkdownTarget = {
+  text: (plain) => emphasis(escapeText(plain)),
+  link: (label, target) => {
     const url = safeUrl(target);
     const shown = escapeText(label.trim() === '' ? target : label);
-    out += url === undefined ? shown : `<${url}|${shown.replace(/\|/g, '¦')}>`;
-    last = match.index + whole.length;
-  }
-  return out + emphasis(escapeText(text.slice(last)));
-}
-
-function inline(line: string): string {
-  // Inline code first: its content is only escaped, never formatted.
-  return line
-    .split(/(`[^`\n]{1,2000}`)/)
-    .map((segment, i) => (i % 2 === 1 ? `\`${escapeText(segment.slice(1, -1))}\`` : links(segment)))
-    .join('');
-}
-
-function prose(block: string): string {
-  return block
-    .split('\n')
-    .map((line) => {
-      if (line === '') return line;
-      const heading = /^ {0,3}#{1,6}[ \t]+(.*?)[ \t#]*$/.exec(line);
-      if (heading) return heading[1] === '' ? '' : `*${inline(heading[1] ?? '')}*`;
-      const bullet = /^([ \t]*)[-*+][ \t]+(.*)$/.exec(line);
-      if (bullet) return `${bullet[1] ?? ''}• ${inline(bullet[2] ?? '')}`;
-      return inline(line);
-    })
-    .join('\n');
-}
-
-const FENCE = /```[^\n`]{0,50}\n?([\s\S]*?)```/g;
+    return url === undefined ? shown : `<${url}|${shown.replace(/\|/g, '¦')}>`;
+  },
+  code: (content) => `\`${escapeText(content)}\``,
+  codeBlock: (_language, code) => `\`\`\`\n${escapeText(code)}\`\`\``,
+  heading: (rendered) => `*${rendered}*`,
+};
 
 /** Renders one reply as mrkdwn (may be longer than the source: escapes expand). */
 export function renderMrkdwn(markdown: string): string {
-  let out = '';
-  let last = 0;
-  for (const match of markdown.matchAll(FENCE)) {
-    out += prose(markdown.slice(last, match.index));
-    out += `\`\`\`\n${escapeText(match[1] ?? '')}\`\`\``;
-    last = match.index + match[0].length;
-  }
-  return out + prose(markdown.slice(last));
+  return renderMarkdown(markdown, MRKDWN);
 }
 
 /**
@@ -103,10 +68,5 @@ export function renderMrkdwn(markdown: string): string {
  * the source at the limit; escaping can still push a part over it, and such a part is split again.
  */
 export function renderSlackParts(markdown: string, limit: number = SLACK_MAX_MESSAGE_CHARS): string[] {
-  const rendered = renderMrkdwn(markdown);
-  if (rendered.length <= limit) return [rendered];
-  // Aim for pieces whose rendering fits (escapes expand evenly enough); any that still do not are split again.
-  const target = Math.floor((markdown.length * limit * 0.95) / rendered.length);
-  const pieces = splitText(markdown, Math.max(2, target));
-  return pieces.flatMap((piece) => renderSlackParts(piece, limit));
+  return renderWithin(markdown, limit, renderMrkdwn).map((piece) => piece.rendered);
 }

@@ -6,7 +6,7 @@
  * comes out longer (escapes expand: `&` becomes `&amp;`) is split again, so every message
  * measured after escaping fits.
  */
-import { splitText } from '../../src/core/split-text.ts';
+import { renderMarkdown, renderWithin, type MarkdownTarget } from '../../src/core/markdown.ts';
 
 /** Telegram's limit on a message's text. */
 export const TELEGRAM_MAX_MESSAGE_CHARS = 4096;
@@ -42,65 +42,28 @@ function emphasis(escaped: string): string {
   });
 }
 
-const LINK = /\[([^[\]\n]{0,1000})\]\(([^()\s]{1,2000})\)/g;
-
-function links(text: string): string {
-  let out = '';
-  let last = 0;
-  for (const match of text.matchAll(LINK)) {
-    const [whole, label = '', target = ''] = match;
-    out += emphasis(escapeTelegramHtml(text.slice(last, match.index)));
-    const href = safeHref(target);
-    const shown = escapeTelegramHtml(label.trim() === '' ? target : label);
-    out += href === undefined ? shown : `<a href="${href}">${shown}</a>`;
-    last = match.index + whole.length;
-  }
-  return out + emphasis(escapeTelegramHtml(text.slice(last)));
-}
-
-function inline(line: string): string {
-  // Inline code first: its content is only escaped, never formatted.
-  return line
-    .split(/(`[^`\n]{1,2000}`)/)
-    .map((segment, i) => (i % 2 === 1 ? `<code>${escapeTelegramHtml(segment.slice(1, -1))}</code>` : links(segment)))
-    .join('');
-}
-
-function prose(block: string): string {
-  return block
-    .split('\n')
-    .map((line) => {
-      if (line === '') return line;
-      const heading = /^ {0,3}#{1,6}[ \t]+(.*?)[ \t#]*$/.exec(line);
-      if (heading) return heading[1] === '' ? '' : `<b>${inline(heading[1] ?? '')}</b>`;
-      const bullet = /^([ \t]*)[-*+][ \t]+(.*)$/.exec(line);
-      if (bullet) return `${bullet[1] ?? ''}• ${inline(bullet[2] ?? '')}`;
-      return inline(line);
-    })
-    .join('\n');
-}
-
-const FENCE = /```([^\n`]{0,50})\n?([\s\S]*?)```/g;
 const LANGUAGE = /^[A-Za-z0-9+#-]{1,20}$/;
 
-function codeBlock(language: string, code: string): string {
-  const lang = language.trim();
-  const body = escapeTelegramHtml(code.replace(/\n$/, ''));
-  return LANGUAGE.test(lang) ? `<pre><code class="language-${lang}">${body}</code></pre>` : `<pre>${body}</pre>`;
-}
+const TELEGRAM_HTML: MarkdownTarget = {
+  text: (plain) => emphasis(escapeTelegramHtml(plain)),
+  link: (label, target) => {
+    const href = safeHref(target);
+    const shown = escapeTelegramHtml(label.trim() === '' ? target : label);
+    return href === undefined ? shown : `<a href="${href}">${shown}</a>`;
+  },
+  code: (content) => `<code>${escapeTelegramHtml(content)}</code>`,
+  codeBlock: (language, code) => {
+    const lang = language.trim();
+    const body = escapeTelegramHtml(code.replace(/\n$/, ''));
+    return LANGUAGE.test(lang) ? `<pre><code class="language-${lang}">${body}</code></pre>` : `<pre>${body}</pre>`;
+  },
+  heading: (rendered) => `<b>${rendered}</b>`,
+};
 
 /** Renders one reply as Telegram HTML (may be longer than the source: escapes expand). */
 export function renderTelegramHtml(markdown: string): string {
   // NUL is refused by the Bot API; U+FFFD keeps the length.
-  const text = markdown.replaceAll('\u0000', '\uFFFD');
-  let out = '';
-  let last = 0;
-  for (const match of text.matchAll(FENCE)) {
-    out += prose(text.slice(last, match.index));
-    out += codeBlock(match[1] ?? '', match[2] ?? '');
-    last = match.index + match[0].length;
-  }
-  return out + prose(text.slice(last));
+  return renderMarkdown(markdown.replaceAll('\u0000', '\uFFFD'), TELEGRAM_HTML);
 }
 
 /** One Telegram message: its HTML, and the source it came from (sent as plain text if Telegram refuses the HTML). */
@@ -114,11 +77,7 @@ export interface TelegramRendered {
  * already split the source at the limit; a part that escaping pushed over it is split again.
  */
 export function renderTelegramMessages(markdown: string, limit: number = TELEGRAM_MAX_MESSAGE_CHARS): TelegramRendered[] {
-  const html = renderTelegramHtml(markdown);
-  if (html.length <= limit) return [{ html, source: markdown }];
-  // Aim for pieces whose rendering fits (escapes expand evenly enough); any that still do not are split again.
-  const target = Math.max(2, Math.floor((markdown.length * limit * 0.95) / html.length));
-  return splitText(markdown, target).flatMap((piece) => renderTelegramMessages(piece, limit));
+  return renderWithin(markdown, limit, renderTelegramHtml).map((piece) => ({ html: piece.rendered, source: piece.source }));
 }
 
 /** The HTML of each message a reply becomes (what the contract suite checks). */
