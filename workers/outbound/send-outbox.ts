@@ -81,16 +81,17 @@ export async function sendOutbox(deps: SendDeps, outboxId: string, finalAttempt:
         ...(parts.length > 1 ? { part: { index, count: parts.length } } : {}),
       };
       const now = deps.clock.now();
-      if (nextSlotAt === null && deps.pacer && adapter.paceRules) {
-        const wait = await deps.pacer.reserve(adapter.paceRules(outbound), now);
+      const rules = adapter.paceRules?.(outbound) ?? [];
+      if (nextSlotAt === null && deps.pacer) {
+        const wait = await deps.pacer.reserve(rules, now);
         nextSlotAt = new Date(now + wait);
       }
       if (nextSlotAt !== null && nextSlotAt.getTime() - now > SLOT_TOLERANCE_MS) {
         await deferOutbox(deps.db, row.id, nextSlotAt);
         return { kind: 'deferred', waitMs: nextSlotAt.getTime() - now };
       }
-      if (deps.pacer && adapter.paceRules) {
-        const gateWait = await deps.pacer.gate(adapter.paceRules(outbound), now);
+      if (deps.pacer) {
+        const gateWait = await deps.pacer.gate(rules, now);
         if (gateWait > SLOT_TOLERANCE_MS) {
           // The booked slot came, but a late earlier send (or a shared budget) says not yet.
           await deferOutbox(deps.db, row.id, new Date(now + gateWait));
@@ -98,7 +99,7 @@ export async function sendOutbox(deps: SendDeps, outboxId: string, finalAttempt:
         }
       }
       lastResult = await adapter.send(outbound, signal);
-      if (deps.pacer && adapter.paceRules) await deps.pacer.settle(adapter.paceRules(outbound), deps.clock.now());
+      await deps.pacer?.settle(rules, deps.clock.now());
       await markOutboxPartSent(deps.db, row.id, index + 1);
       nextSlotAt = null;
     }
